@@ -1,0 +1,31 @@
+// Embeds the derived definition files with the assembler's .incbin: no
+// generated source, no size limit, and the build re-runs when a file changes
+// (OBJECT_DEPENDS in engine/CMakeLists.txt).
+#include "engine/fhir/embedded_definitions.h"
+
+#ifndef FE_R4_TYPE_MODEL_PATH
+#error "FE_R4_TYPE_MODEL_PATH must name fhir-profiles/r4-base/type-model.json"
+#endif
+
+__asm__(
+    ".pushsection .rodata\n"
+    ".balign 16\n"
+    ".global fe_r4_type_model_begin\n"
+    "fe_r4_type_model_begin:\n"
+    ".incbin \"" FE_R4_TYPE_MODEL_PATH "\"\n"
+    ".global fe_r4_type_model_end\n"
+    "fe_r4_type_model_end:\n"
+    ".byte 0\n"
+    ".popsection\n");
+
+extern "C" const char fe_r4_type_model_begin[];
+extern "C" const char fe_r4_type_model_end[];
+
+namespace fhirengine::fhir {
+
+std::string_view EmbeddedR4TypeModel() {
+  return {fe_r4_type_model_begin,
+          static_cast<std::size_t>(fe_r4_type_model_end - fe_r4_type_model_begin)};
+}
+
+}  // namespace fhirengine::fhir

@@ -1,0 +1,13 @@
+// The FHIR definitions compiled into the binary (derived files under
+// fhir-profiles/r4-base/, embedded at build time so the engine needs no data
+// directory at run time).
+#pragma once
+
+#include <string_view>
+
+namespace fhirengine::fhir {
+
+// fhir-profiles/r4-base/type-model.json (see tools/derive_r4_base.py).
+std::string_view EmbeddedR4TypeModel();
+
+}  // namespace fhirengine::fhir

@@ -1,0 +1,143 @@
+// The official R4 examples (hl7.fhir.r4.examples 4.0.1, ~5,300 resources of
+// every type) as a corpus: each validates structurally with zero errors and
+// converts JSON -> XML -> JSON to a tree equal to the original, except the
+// examples listed below, which are invalid by the specification itself.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "engine/fhir/resource_format.h"
+#include "engine/fhir/xml_reader.h"
+#include "engine/fhir/xml_writer.h"
+#include "engine/json/json_parser.h"
+#include "engine/validation/structural_validator.h"
+#include "tests/support/r4_examples.h"
+
+namespace fhirengine {
+namespace {
+
+// Examples that are themselves invalid by the R4 specification, with why.
+// Keep this list short and honest: an entry needs a reason a reviewer can check.
+const std::map<std::string, std::string>& KnownInvalidExamples() {
+  static const std::map<std::string, std::string> kList = {
+      {"ImplementationGuide-fhir.json",
+       "ImplementationGuide.name and .status are 1..1 and missing"},
+      {"ig-r4.json",
+       "ImplementationGuide.name and .status are 1..1 and missing (same IG as ImplementationGuide-fhir.json)"},
+      {"Questionnaire-qs1.json",
+       "nested Questionnaire.item entries lack linkId (1..1)"},
+      {"SearchParameter-codesystem-extensions-CodeSystem-author.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-codesystem-extensions-CodeSystem-effective.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-codesystem-extensions-CodeSystem-end.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-codesystem-extensions-CodeSystem-keyword.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-codesystem-extensions-CodeSystem-workflow.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-valueset-extensions-ValueSet-author.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-valueset-extensions-ValueSet-effective.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-valueset-extensions-ValueSet-end.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-valueset-extensions-ValueSet-keyword.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-valueset-extensions-ValueSet-workflow.json",
+       "SearchParameter.base is 1..* and missing"},
+      {"SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json",
+       "its id has 66 characters; the id type allows at most 64"},
+  };
+  return kList;
+}
+
+class R4Examples : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    examples_ = new std::vector<testing::ExampleFile>(
+        testing::LoadR4Examples(testing::R4ExamplesDir()));
+  }
+  static void TearDownTestSuite() {
+    delete examples_;
+    examples_ = nullptr;
+  }
+  static std::vector<testing::ExampleFile>* examples_;
+};
+std::vector<testing::ExampleFile>* R4Examples::examples_ = nullptr;
+
+TEST_F(R4Examples, CorpusIsComplete) {
+  // hl7.fhir.r4.examples 4.0.1 holds 5,306 resources; a partial download
+  // must fail here rather than pass on a subset.
+  ASSERT_FALSE(testing::R4ExamplesDir().empty()) << "FHIR_R4_EXAMPLES_DIR is not set";
+  EXPECT_GE(examples_->size(), 5000u) << "corpus at " << testing::R4ExamplesDir();
+}
+
+TEST_F(R4Examples, EveryExampleValidatesWithZeroErrors) {
+  std::size_t checked = 0;
+  std::set<std::string> invalid_seen;
+  for (const testing::ExampleFile& example : *examples_) {
+    Result<json::Document> doc = json::Parse(example.text);
+    ASSERT_TRUE(doc.ok()) << example.name << ": " << doc.status().ToString();
+    validation::IssueCollector issues;
+    ASSERT_TRUE(validation::ValidateStructure(doc->root(), issues).ok());
+    const bool known_bad = KnownInvalidExamples().contains(example.name);
+    if (known_bad) {
+      EXPECT_GT(issues.error_count(), 0u)
+          << example.name << " is listed as invalid but validates: remove it from the list";
+      invalid_seen.insert(example.name);
+      continue;
+    }
+    ++checked;
+    for (const validation::Issue& issue : issues.issues()) {
+      ADD_FAILURE() << example.name << ": " << issue.expression << ": " << issue.message;
+    }
+  }
+  EXPECT_EQ(invalid_seen.size(), KnownInvalidExamples().size())
+      << "a listed example is no longer in the corpus";
+  EXPECT_GE(checked, 5000u);
+}
+
+TEST_F(R4Examples, EveryExampleRoundTripsJsonXmlJson) {
+  std::size_t checked = 0;
+  for (const testing::ExampleFile& example : *examples_) {
+    if (KnownInvalidExamples().contains(example.name)) continue;
+    Result<json::Document> original = json::Parse(example.text);
+    ASSERT_TRUE(original.ok()) << example.name;
+    Result<std::string> xml = fhir::WriteXml(original->root());
+    if (!xml.ok()) {
+      ADD_FAILURE() << example.name << ": to XML: " << xml.status().ToString();
+      continue;
+    }
+    Result<json::Document> back = fhir::ParseXml(*xml);
+    if (!back.ok()) {
+      ADD_FAILURE() << example.name << ": from XML: " << back.status().ToString();
+      continue;
+    }
+    EXPECT_TRUE(json::Equal(original->root(), back->root())) << example.name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 5000u);
+}
+
+TEST_F(R4Examples, CanonicalJsonIsStableAndEqual) {
+  // Serialising twice gives the same bytes, and the canonical form parses
+  // back to a tree equal to the original.
+  for (const testing::ExampleFile& example : *examples_) {
+    Result<json::Document> original = json::Parse(example.text);
+    ASSERT_TRUE(original.ok()) << example.name;
+    Result<std::string> once = fhir::SerializeResource(original->root(), fhir::Format::kJson);
+    ASSERT_TRUE(once.ok()) << example.name;
+    Result<json::Document> reparsed = json::Parse(*once);
+    ASSERT_TRUE(reparsed.ok()) << example.name;
+    EXPECT_TRUE(json::Equal(original->root(), reparsed->root())) << example.name;
+    Result<std::string> twice = fhir::SerializeResource(reparsed->root(), fhir::Format::kJson);
+    ASSERT_TRUE(twice.ok()) << example.name;
+    EXPECT_EQ(*once, *twice) << example.name;
+  }
+}
+
+}  // namespace
+}  // namespace fhirengine

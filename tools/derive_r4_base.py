@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Derives the engine's FHIR R4 type model from the official definitions.
+
+Reads Bundle-types.json and Bundle-resources.json of the npm package
+hl7.fhir.r4.examples 4.0.1 and writes fhir-profiles/r4-base/type-model.json:
+every primitive type, complex type and resource with its element paths,
+types (choice [x] included), cardinality, content references, XML attribute
+representation, reference target profiles and bindings.
+
+Usage: tools/derive_r4_base.py PACKAGE_DIR OUTPUT_FILE
+The output is deterministic (sorted types, compact JSON) so CI can check
+that the committed file is what this script derives.
+"""
+import json
+import sys
+
+FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
+REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
+JSON_NUMBER_TYPES = {"integer", "decimal", "positiveInt", "unsignedInt"}
+
+
+def type_code(element, t, resource_names):
+    """The FHIR type of one element type entry.
+
+    R4 writes the types of Element.id, Extension.url, Resource.id and the
+    primitives' value as FHIRPath system types (System.String ...) with the
+    FHIR type in an extension; this returns the FHIR type.
+    """
+    code = t["code"]
+    if not code.startswith("http://hl7.org/fhirpath/System."):
+        return code
+    fhir_type = next((x["valueUrl"] for x in t.get("extension", [])
+                      if x["url"] == FHIR_TYPE_EXT), None)
+    path = element["path"].split(".")
+    # The 4.0.1 snapshots call Resource.id 'string', but the specification
+    # defines it as 'id' (Resource.id: "Logical id of this artifact", type id).
+    if len(path) == 2 and path[1] == "id" and path[0] in resource_names:
+        return "id"
+    return fhir_type or "string"
+
+
+def derive_element(element, resource_names):
+    out = {"path": element["path"], "min": element.get("min", 0),
+           "max": element.get("max", "*")}
+    if "contentReference" in element:
+        out["contentReference"] = element["contentReference"].lstrip("#")
+    types = []
+    for t in element.get("type", []):
+        entry = {"code": type_code(element, t, resource_names)}
+        if t.get("targetProfile"):
+            entry["targetProfile"] = t["targetProfile"]
+        if t.get("profile"):
+            entry["profile"] = t["profile"]
+        types.append(entry)
+    if types:
+        out["types"] = types
+    if "xmlAttr" in element.get("representation", []):
+        out["xmlAttr"] = True
+    binding = element.get("binding")
+    if binding and binding.get("valueSet"):
+        out["binding"] = {"strength": binding["strength"], "valueSet": binding["valueSet"]}
+    return out
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    package_dir, output = sys.argv[1], sys.argv[2]
+    sds = []
+    for name in ("Bundle-types.json", "Bundle-resources.json"):
+        with open(f"{package_dir}/{name}", encoding="utf-8") as f:
+            bundle = json.load(f)
+        sds += [e["resource"] for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "StructureDefinition"]
+    resource_names = {sd["type"] for sd in sds if sd["kind"] == "resource"}
+
+    primitives, types = [], []
+    for sd in sorted(sds, key=lambda s: s["id"]):
+        elements = sd["snapshot"]["element"]
+        if sd["kind"] == "primitive-type":
+            value = next(e for e in elements if e["path"] == sd["id"] + ".value")
+            regex = next((x["valueString"] for t in value.get("type", [])
+                          for x in t.get("extension", []) if x["url"] == REGEX_EXT), None)
+            entry = {"name": sd["id"],
+                     "json": ("boolean" if sd["id"] == "boolean" else
+                              "number" if sd["id"] in JSON_NUMBER_TYPES else "string")}
+            if regex:
+                entry["regex"] = regex
+            primitives.append(entry)
+        entry = {"name": sd["id"], "type": sd["type"], "kind": sd["kind"],
+                 "abstract": sd.get("abstract", False),
+                 "derivation": sd.get("derivation", "specialization"),
+                 "url": sd["url"]}
+        if sd.get("baseDefinition"):
+            entry["base"] = sd["baseDefinition"].rsplit("/", 1)[-1]
+        entry["elements"] = [derive_element(e, resource_names) for e in elements[1:]]
+        types.append(entry)
+
+    model = {"fhirVersion": "4.0.1",
+             "source": "hl7.fhir.r4.examples 4.0.1: Bundle-types.json, Bundle-resources.json",
+             "derivedBy": "tools/derive_r4_base.py",
+             "primitives": primitives, "types": types}
+    with open(output, "w", encoding="utf-8") as f:
+        json.dump(model, f, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
