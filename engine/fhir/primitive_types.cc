@@ -97,7 +97,7 @@ std::string CheckDateTime(std::string_view s, bool instant) {
   int precision = 0;
   std::string r = ParseDate(s, pos, precision);
   if (!r.empty()) return r;
-  if (pos == s.size()) return instant && precision < 3 ? "an instant needs a full date and time" : "";
+  if (pos == s.size()) return instant ? "an instant needs a full date and time" : "";
   if (precision < 3 || s[pos] != 'T') return instant ? "an instant needs a time" : "expected 'T'";
   ++pos;
   r = ParseTime(s, pos);
@@ -131,7 +131,12 @@ std::string CheckInteger(std::string_view s, bool allow_plus, std::int64_t min) 
 std::string CheckBase64(std::string_view s) {
   std::size_t count = 0, padding = 0;
   for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    // The R4 regex (\s*([0-9a-zA-Z\+/=]){4}\s*)+ allows whitespace only
+    // between groups of four.
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      if (count % 4 != 0) return "whitespace inside a group of four base64 characters";
+      continue;
+    }
     if (c == '=') {
       ++padding;
     } else if (padding > 0) {
@@ -196,7 +201,7 @@ std::string CheckPrimitive(Primitive type, std::string_view s) {
     case Primitive::kInteger:
       return CheckInteger(s, false, INT32_MIN);
     case Primitive::kPositiveInt:
-      return CheckInteger(s, true, 1);
+      return CheckInteger(s, false, 1);  // R4 regex: [1-9][0-9]*
     case Primitive::kUnsignedInt:
       return CheckInteger(s, false, 0);
     case Primitive::kDecimal:

@@ -209,7 +209,8 @@ class Validator {
       if (item.IsNull()) {
         const bool twin_has = twin != nullptr && twin->IsArray() && i < twin->size() &&
                               !twin->elements()[i].IsNull();
-        if (!twin_has) {
+        // When both sides hold null, the value side reports it (once).
+        if (!twin_has && !(underscore && twin != nullptr && twin->IsArray())) {
           Error(IssueType::kStructure, path,
                 twin == nullptr ? "null is not a value"
                                 : "null in both '" + std::string(name) + "' and its '_' twin");

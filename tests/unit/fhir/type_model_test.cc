@@ -11,8 +11,9 @@ TEST(TypeModel, HasEveryR4ResourceType) {
   EXPECT_EQ(model.fhir_version(), "4.0.1");
   std::size_t concrete = 0;
   for (const TypeDef* t : model.resources()) concrete += !t->is_abstract;
-  // R4 defines 145 concrete resource types (plus Resource and DomainResource).
-  EXPECT_EQ(concrete, 145u);
+  // hl7.fhir.r4.examples 4.0.1 defines 146 concrete resource types (plus the
+  // abstract Resource and DomainResource).
+  EXPECT_EQ(concrete, 146u);
   EXPECT_NE(model.FindResource("Location"), nullptr);
   EXPECT_NE(model.FindResource("Encounter"), nullptr);
   EXPECT_EQ(model.FindResource("DomainResource"), nullptr);  // abstract

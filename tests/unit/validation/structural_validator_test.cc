@@ -134,7 +134,7 @@ TEST(StructuralValidator, PrimitiveExtensionsAndAlignment) {
 
 TEST(StructuralValidator, ContainedAndBundledResources) {
   Issue contained = OneIssue(R"({"resourceType":"Encounter","status":"planned","class":{"code":"IMP"},
-      "contained":[{"resourceType":"Location","id":"l","mode":"wrong code"}]})");
+      "contained":[{"resourceType":"Location","id":"l","mode":"instance "}]})");
   EXPECT_EQ(contained.expression, "Encounter.contained[0].mode");
   EXPECT_THAT(contained.message, HasSubstr("invalid code value"));
   Issue bundled = OneIssue(R"({"resourceType":"Bundle","type":"collection",

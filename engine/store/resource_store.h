@@ -1,0 +1,125 @@
+// The versioned resource store on SQLite (WAL): every version of every
+// resource is kept; the current version of each is one indexed lookup away.
+// One writer thread applies batches in group-committed transactions (each
+// batch atomic on its own, through a SAVEPOINT); readers use a pool of
+// read-only connections and never block the writer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+
+namespace fhirengine::store {
+
+// How hard a commit waits for the disk. kFull survives power loss (fsync on
+// every commit); kNormal survives a killed process but may lose the last
+// commits on power loss. See docs/operations.md.
+enum class Durability { kFull, kNormal };
+
+struct StoreOptions {
+  std::string path;  // SQLite file; created when missing
+  Durability durability = Durability::kFull;
+  int read_connections = 4;
+  // Most client batches the writer folds into one transaction.
+  int max_batches_per_transaction = 64;
+  // Bound on batches queued for the writer; Submit fails with
+  // kUnavailable beyond it (back-pressure, never unbounded memory).
+  std::size_t max_queued_batches = 4096;
+};
+
+// One stored version of a resource.
+struct StoredResource {
+  std::string type;
+  std::string id;
+  std::int64_t version = 0;
+  std::int64_t last_updated_ms = 0;  // Unix epoch milliseconds
+  bool deleted = false;
+  std::string json;  // the resource as stored (canonical JSON, meta set); empty when deleted
+};
+
+enum class WriteKind { kPut, kDelete };
+
+// One write in a batch. For kPut, `json` is the complete resource (its meta
+// is set by the caller to the version and time the store reports back:
+// see PrepareForStore in resource_meta.h).
+struct WriteOp {
+  WriteKind kind = WriteKind::kPut;
+  std::string type;
+  std::string id;
+  std::string json;
+  // If set, the write applies only when the current version equals it
+  // (If-Match); 0 means "must not exist yet" (create-only).
+  std::optional<std::int64_t> expected_version;
+  // When the stored current content equals `json` (meta aside), keep the
+  // current version instead of writing a new one (idempotent re-delivery).
+  bool skip_if_unchanged = false;
+  // Given to the caller before the write so it can stamp the JSON:
+  // (new version, timestamp ms) -> final JSON. Runs on the writer thread.
+  std::function<std::string(std::int64_t version, std::int64_t last_updated_ms)> stamp;
+};
+
+struct WriteResult {
+  std::string type;
+  std::string id;
+  std::int64_t version = 0;
+  std::int64_t last_updated_ms = 0;
+  bool created = false;    // first version (or re-created after delete)
+  bool unchanged = false;  // skip_if_unchanged found identical content
+  bool deleted = false;
+  std::string json;        // what was stored
+};
+
+using BatchCallback = std::function<void(Result<std::vector<WriteResult>>)>;
+
+class ResourceStore {
+ public:
+  // Opens (creating if needed) the database and starts the writer thread.
+  // kIoError when the file cannot be opened or the schema is from a newer engine.
+  static Result<std::unique_ptr<ResourceStore>> Open(const StoreOptions& options);
+
+  // Drains queued batches, stops the writer and closes the connections.
+  ~ResourceStore();
+  ResourceStore(const ResourceStore&) = delete;
+  ResourceStore& operator=(const ResourceStore&) = delete;
+
+  // Queues a batch; `done` runs on the writer thread after the batch's
+  // transaction committed (or with the error that rolled the whole batch
+  // back: kFailedPrecondition for a version mismatch, kNotFound for a
+  // delete/If-Match of a missing resource). Thread-safe.
+  void Submit(std::vector<WriteOp> batch, BatchCallback done);
+  // Submit and wait.
+  Result<std::vector<WriteResult>> Write(std::vector<WriteOp> batch);
+
+  // The current version; kNotFound when absent. A deleted resource is
+  // returned with deleted=true (the REST layer answers 410). Thread-safe.
+  Result<StoredResource> Read(const std::string& type, const std::string& id) const;
+  // One version; kNotFound when absent.
+  Result<StoredResource> ReadVersion(const std::string& type, const std::string& id,
+                                     std::int64_t version) const;
+
+  struct HistoryQuery {
+    std::string type;  // empty: all types
+    std::string id;    // empty: all resources of `type`
+    std::optional<std::int64_t> since_ms;
+    std::size_t count = 100;
+    std::size_t offset = 0;
+  };
+  // Versions, newest first.
+  Result<std::vector<StoredResource>> History(const HistoryQuery& query) const;
+
+  // Number of current, non-deleted resources of `type` (all types when empty).
+  Result<std::int64_t> Count(const std::string& type) const;
+
+ private:
+  struct Impl;
+  explicit ResourceStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fhirengine::store
