@@ -5,37 +5,20 @@
 #include <vector>
 
 #include "engine/app/cli.h"
-#include "engine/fhir/resource_format.h"
 #include "engine/json/json_writer.h"
 #include "engine/validation/operation_outcome.h"
-#include "engine/validation/structural_validator.h"
+#include "engine/validation/resource_text_validator.h"
 
 namespace fhirengine::app {
 namespace {
 
-// Parses and validates one file; the issues found (parse failures included).
+// Reads, parses and validates one file; the issues found (read and parse
+// failures included).
 std::vector<validation::Issue> ValidateFile(const std::string& file) {
   ParseLimits limits;
-  validation::IssueCollector issues;
   Result<std::string> text = ReadFile(file, limits.max_document_bytes);
-  if (!text.ok()) {
-    issues.Report(validation::IssueFromStatus(text.status()));
-    return issues.issues();
-  }
-  std::optional<fhir::Format> format = fhir::DetectFormat(*text);
-  if (!format) {
-    issues.Report(validation::IssueFromStatus(
-        InvalidArgument("neither a JSON object ('{') nor an XML document ('<')")));
-    return issues.issues();
-  }
-  Result<json::Document> doc = fhir::ParseResource(*text, *format, limits);
-  if (!doc.ok()) {
-    issues.Report(validation::IssueFromStatus(doc.status()));
-    return issues.issues();
-  }
-  Status ran = validation::ValidateStructure(doc->root(), issues);
-  if (!ran.ok()) issues.Report(validation::IssueFromStatus(ran));
-  return issues.issues();
+  if (!text.ok()) return {validation::IssueFromStatus(text.status())};
+  return validation::ValidateResourceText(*text, limits);
 }
 
 std::size_t Errors(const std::vector<validation::Issue>& issues) {

@@ -113,6 +113,33 @@ std::optional<Format> DetectFormat(std::string_view text) {
   return std::nullopt;
 }
 
+std::string UndetectedFormatReason(std::string_view text) {
+  constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  using namespace std::string_view_literals;
+  if (text.starts_with("\xFF\xFE\x00\x00"sv) || text.starts_with("\x00\x00\xFE\xFF"sv)) {
+    return "the text is UTF-32 (it starts with a UTF-32 byte order mark); FHIR requires UTF-8";
+  }
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
+    return "the text is UTF-16 (it starts with a UTF-16 byte order mark); FHIR requires UTF-8";
+  }
+  const bool bom = text.starts_with(kUtf8Bom);
+  if (bom) text.remove_prefix(kUtf8Bom.size());
+  std::size_t i = 0;
+  while (i < text.size() &&
+         (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+    ++i;
+  constexpr std::string_view kNeither = "neither a JSON object ('{') nor an XML document ('<')";
+  if (i == text.size()) {
+    return std::string(bom ? "only a byte order mark" : "the text is empty") + ": " +
+           std::string(kNeither);
+  }
+  if (text.substr(i).starts_with(kUtf8Bom)) {
+    return "a UTF-8 byte order mark (BOM) after the start; at most one BOM, as the very first "
+           "bytes";
+  }
+  return std::string(kNeither);
+}
+
 Result<json::Document> ParseResource(std::string_view text, Format format,
                                      const ParseLimits& limits, const TypeModel& model) {
   if (format == Format::kXml) return ParseXml(text, model, limits);

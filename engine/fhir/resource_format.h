@@ -22,6 +22,9 @@ std::string_view FormatName(Format f);
 std::optional<Format> FormatFromName(std::string_view name);
 // Sniffs the first non-blank character: '{' is JSON, '<' is XML.
 std::optional<Format> DetectFormat(std::string_view text);
+// For text DetectFormat refuses: why, for a message (UTF-16/UTF-32 byte order
+// marks, a repeated or misplaced UTF-8 BOM, empty text, anything else).
+std::string UndetectedFormatReason(std::string_view text);
 
 // Parses a resource in `format` into the JSON model (syntax only: run
 // validation::ValidateStructure for the rules of the type model).

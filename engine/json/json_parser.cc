@@ -26,6 +26,12 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
   bool Null() { return Push(Value()); }
   bool Bool(bool b) { return Push(Value::Bool(b)); }
   bool RawNumber(const char* s, rapidjson::SizeType len, bool copy) {
+    if (len > limits_.max_string_bytes) {
+      error_ = StatusCode::kResourceExhausted;
+      message_ = "number of " + std::to_string(len) + " characters exceeds the limit of " +
+                 std::to_string(limits_.max_string_bytes);
+      return false;
+    }
     if (copy) {
       std::string_view interned = doc_.Intern({s, len});
       s = interned.data();
@@ -38,6 +44,18 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
       message_ = "string of " + std::to_string(len) + " bytes exceeds the limit of " +
                  std::to_string(limits_.max_string_bytes);
       return false;
+    }
+    // RapidJSON 1.1 decodes an escaped lone low surrogate (\udc00) into the
+    // bytes ED B0 80, which are not UTF-8; raw surrogates were already refused
+    // by encoding validation, so any ED A0..BF here came from an escape.
+    for (const char* p = static_cast<const char*>(std::memchr(s, '\xED', len)); p != nullptr;
+         p = static_cast<const char*>(
+             std::memchr(p + 1, '\xED', len - static_cast<std::size_t>(p + 1 - s)))) {
+      if (p + 1 < s + len && static_cast<unsigned char>(p[1]) >= 0xA0) {
+        error_ = StatusCode::kInvalidArgument;
+        message_ = "a \\u escape gives a lone UTF-16 surrogate (not a character)";
+        return false;
+      }
     }
     if (copy) {
       std::string_view interned = doc_.Intern({s, len});
@@ -167,6 +185,9 @@ Result<Document> Parse(std::string_view text, const ParseLimits& limits) {
     // A NUL inside the document stops RapidJSON's stream early.
     if (result.Offset() < text.size() && text[result.Offset()] == '\0') {
       message = "NUL character in JSON text";
+      if (text.size() >= 2 && (text[0] == '\0' || text[1] == '\0')) {
+        message += " (the text looks like UTF-16; FHIR JSON is UTF-8)";
+      }
     }
     return InvalidArgument(where + ": " + message);
   }

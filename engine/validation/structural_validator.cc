@@ -27,13 +27,40 @@ struct PathFrame {
   std::ptrdiff_t index;  // -1 when not an array element
 };
 
+// `s` fit for a message: control characters written as \uXXXX (FHIR strings
+// may not hold them) and, past `max` bytes, cut on a UTF-8 boundary with "...".
+std::string Printable(std::string_view s, std::size_t max = std::string_view::npos) {
+  bool cut = false;
+  if (s.size() > max) {
+    std::size_t end = max;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    s = s.substr(0, end);
+    cut = true;
+  }
+  std::string out;
+  out.reserve(s.size() + 3);
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  if (cut) out += "...";
+  return out;
+}
+
 std::string PathText(const PathFrame* frame) {
   std::vector<const PathFrame*> chain;
   for (const PathFrame* f = frame; f != nullptr; f = f->parent) chain.push_back(f);
   std::string out;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     if (!out.empty()) out += '.';
-    out += (*it)->name;
+    out += Printable((*it)->name);
     if ((*it)->index >= 0) {
       out += '[';
       out += std::to_string((*it)->index);
@@ -56,13 +83,15 @@ std::string_view KindName(Kind k) {
   return "?";
 }
 
-std::string Quote(std::string_view s) {
-  constexpr std::size_t kMax = 80;
-  std::string out = "'";
-  out += s.size() > kMax ? std::string(s.substr(0, kMax)) + "..." : std::string(s);
-  out += "'";
-  return out;
+// "a" or "an" before a type name ("an id", "a decimal").
+std::string Article(std::string_view word) {
+  if (word.starts_with("ur") || word.starts_with("uu")) return "a";  // "a uri", "a uuid"
+  return !word.empty() && std::string_view("aeiouAEIOU").find(word[0]) != std::string_view::npos
+             ? "an"
+             : "a";
 }
+
+std::string Quote(std::string_view s) { return "'" + Printable(s, 80) + "'"; }
 
 class Validator {
  public:
@@ -77,8 +106,14 @@ class Validator {
       return;
     }
     const Value* rt = v.Find("resourceType");
-    if (rt == nullptr || !rt->IsString()) {
+    if (rt == nullptr) {
       Error(IssueType::kStructure, &here, "missing 'resourceType' (a string naming the type)");
+      return;
+    }
+    if (!rt->IsString()) {
+      Error(IssueType::kStructure, &here,
+            "'resourceType' must be a string naming the type, found " +
+                std::string(KindName(rt->kind())));
       return;
     }
     const TypeDef* type = model_.Find(rt->text());
@@ -288,7 +323,7 @@ class Validator {
     }
     if (!ok) {
       Error(IssueType::kStructure, path,
-            "a " + type.name + " value must be " + std::string(KindName(expected)) +
+            Article(type.name) + " " + type.name + " value must be " + std::string(KindName(expected)) +
                 " in JSON, found " + std::string(KindName(v.kind())));
       return;
     }
@@ -312,8 +347,18 @@ class Validator {
   }
 
   void Error(IssueType type, const PathFrame* path, std::string message) {
+    // A hostile document can hold millions of faults; the report stays bounded.
+    if (reported_ == kMaxIssues) {
+      sink_.Report(Issue{Severity::kError, IssueType::kTooCostly, "",
+                         "more than " + std::to_string(kMaxIssues) +
+                             " issues: validation stopped reporting"});
+    }
+    if (reported_++ >= kMaxIssues) return;
     sink_.Report(Issue{Severity::kError, type, PathText(path), std::move(message)});
   }
+
+  static constexpr std::size_t kMaxIssues = 1000;
+  std::size_t reported_ = 0;
 
   const fhir::TypeModel& model_;
   IssueSink& sink_;

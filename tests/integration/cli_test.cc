@@ -11,13 +11,13 @@
 
 namespace {
 
-struct Run {
+struct EngineRun {
   int exit_code;
   std::string out;
 };
 
 // Runs the binary through the shell with `args`; captures stdout.
-Run RunEngine(const std::string& args) {
+EngineRun RunEngine(const std::string& args) {
   std::string command = std::string(FHIR_ENGINE_BINARY) + " " + args + " 2>/dev/null";
   FILE* pipe = popen(command.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
@@ -51,19 +51,19 @@ constexpr const char* kWard = R"({"resourceType":"Location","id":"ward-7","statu
   "position":{"longitude":20.260,"latitude":63.8300}})";
 
 TEST_F(CliTest, VersionNamesFhirR4) {
-  Run r = RunEngine("version");
+  EngineRun r = RunEngine("version");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("FHIR R4 4.0.1"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, ValidateValidFileExitsZero) {
-  Run r = RunEngine("validate " + Write("ward.json", kWard));
+  EngineRun r = RunEngine("validate " + Write("ward.json", kWard));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("\"severity\": \"information\""), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, ValidateInvalidFileExitsOneWithOperationOutcome) {
-  Run r = RunEngine("validate " + Write("bad.json", R"({"resourceType":"Location","position":{"latitude":"x"}})"));
+  EngineRun r = RunEngine("validate " + Write("bad.json", R"({"resourceType":"Location","position":{"latitude":"x"}})"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("\"resourceType\": \"OperationOutcome\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Location.position.latitude"), std::string::npos) << r.out;
@@ -71,7 +71,7 @@ TEST_F(CliTest, ValidateInvalidFileExitsOneWithOperationOutcome) {
 }
 
 TEST_F(CliTest, ValidateSeveralFilesGivesABundle) {
-  Run r = RunEngine("validate " + Write("a.json", kWard) + " " + Write("b.json", "{\"resourceType\":"));
+  EngineRun r = RunEngine("validate " + Write("a.json", kWard) + " " + Write("b.json", "{\"resourceType\":"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("\"resourceType\": \"Bundle\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("b.json"), std::string::npos) << r.out;
@@ -79,19 +79,19 @@ TEST_F(CliTest, ValidateSeveralFilesGivesABundle) {
 }
 
 TEST_F(CliTest, ValidateMissingFileIsAnError) {
-  Run r = RunEngine("validate " + (dir_ / "nope.json").string());
+  EngineRun r = RunEngine("validate " + (dir_ / "nope.json").string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("nope.json"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, ConvertJsonToXmlAndBack) {
   std::string json_file = Write("ward.json", kWard);
-  Run xml = RunEngine("convert --to xml " + json_file);
+  EngineRun xml = RunEngine("convert --to xml " + json_file);
   ASSERT_EQ(xml.exit_code, 0);
   EXPECT_NE(xml.out.find("<Location xmlns=\"http://hl7.org/fhir\">"), std::string::npos) << xml.out;
   EXPECT_NE(xml.out.find("<latitude value=\"63.8300\"/>"), std::string::npos) << xml.out;
   std::string xml_file = Write("ward.xml", xml.out);
-  Run back = RunEngine("convert --to json " + xml_file);
+  EngineRun back = RunEngine("convert --to json " + xml_file);
   ASSERT_EQ(back.exit_code, 0);
   // Canonical JSON, decimals exactly as written.
   EXPECT_EQ(back.out,
@@ -99,7 +99,7 @@ TEST_F(CliTest, ConvertJsonToXmlAndBack) {
             R"("physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"wa"}]},)"
             R"("position":{"longitude":20.260,"latitude":63.8300}})"
             "\n");
-  Run xml_validate = RunEngine("validate " + xml_file);
+  EngineRun xml_validate = RunEngine("validate " + xml_file);
   EXPECT_EQ(xml_validate.exit_code, 0) << xml_validate.out;
 }
 

@@ -161,3 +161,28 @@ TEST(StructuralValidator, OperationOutcomeCarriesEveryIssue) {
 
 }  // namespace
 }  // namespace fhirengine::validation
+
+namespace fhirengine::validation {
+namespace {
+
+TEST(StructuralValidator, BoundsTheNumberOfIssues) {
+  std::string text = R"({"resourceType":"Location","alias":[)";
+  for (int i = 0; i < 5000; ++i) text += (i ? ",null" : "null");
+  text += "]}";
+  std::vector<Issue> issues = Validate(text);
+  ASSERT_EQ(issues.size(), 1001u);
+  EXPECT_EQ(issues.back().type, IssueType::kTooCostly);
+  EXPECT_THAT(issues.back().message, HasSubstr("more than 1000 issues"));
+}
+
+TEST(StructuralValidator, MessagesReadWell) {
+  EXPECT_THAT(OneIssue(R"({"resourceType":"Location","id":7})").message,
+              HasSubstr("an id value must be a string"));
+  EXPECT_THAT(OneIssue(R"({"resourceType":"Location","name":"a\u0001b"})").message,
+              HasSubstr("'a\\u0001b'"));
+  EXPECT_THAT(OneIssue(R"({"resourceType":42})").message,
+              HasSubstr("'resourceType' must be a string naming the type, found a number"));
+}
+
+}  // namespace
+}  // namespace fhirengine::validation
