@@ -62,7 +62,8 @@ int RunConvert(std::span<const std::string_view> args, std::ostream& out, std::o
   }
   Result<std::string> converted = fhir::SerializeResource(doc->root(), *to, {.pretty = pretty});
   if (!converted.ok()) {
-    PrintFailure(Status(converted.status().code(), file + ": " + converted.status().message()), err);
+    PrintFailure(Status(converted.status().code(), file + ": " + converted.status().message()),
+                 err);
     return kExitInvalid;
   }
   out << *converted;

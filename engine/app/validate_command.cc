@@ -35,7 +35,8 @@ int RunValidate(std::span<const std::string_view> args, std::ostream& out, std::
   std::vector<std::string> files;
   for (std::string_view a : args) {
     if (a.starts_with("-") && a != "-") {
-      err << "fhir-engine validate: unknown option '" << a << "'\nusage: fhir-engine validate FILE...\n";
+      err << "fhir-engine validate: unknown option '" << a
+          << "'\nusage: fhir-engine validate FILE...\n";
       return kExitUsage;
     }
     files.emplace_back(a);

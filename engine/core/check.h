@@ -6,7 +6,7 @@ namespace fhirengine::internal {
 [[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
 }  // namespace fhirengine::internal
 
-#define FE_CHECK(cond)                                                 \
-  do {                                                                 \
+#define FE_CHECK(cond)                                                           \
+  do {                                                                           \
     if (!(cond)) ::fhirengine::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (false)

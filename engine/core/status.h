@@ -15,7 +15,7 @@ namespace fhirengine {
 // layer (kInvalidArgument -> 400 "invalid", kNotFound -> 404 "not-found", ...).
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // bad input: syntax, structure, values
+  kInvalidArgument,  // bad input: syntax, structure, values
   kNotFound,
   kAlreadyExists,
   kFailedPrecondition,  // e.g. version conflict
@@ -67,7 +67,7 @@ inline Status IoError(std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     FE_CHECK(!std::get<Status>(data_).ok());
   }
@@ -101,8 +101,8 @@ class [[nodiscard]] Result {
 }  // namespace fhirengine
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define FE_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::fhirengine::Status fe_status_ = (expr);     \
-    if (!fe_status_.ok()) return fe_status_;      \
+#define FE_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::fhirengine::Status fe_status_ = (expr); \
+    if (!fe_status_.ok()) return fe_status_;  \
   } while (false)

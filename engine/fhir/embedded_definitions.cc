@@ -12,7 +12,8 @@ __asm__(
     ".balign 16\n"
     ".global fe_r4_type_model_begin\n"
     "fe_r4_type_model_begin:\n"
-    ".incbin \"" FE_R4_TYPE_MODEL_PATH "\"\n"
+    ".incbin \"" FE_R4_TYPE_MODEL_PATH
+    "\"\n"
     ".global fe_r4_type_model_end\n"
     "fe_r4_type_model_end:\n"
     ".byte 0\n"

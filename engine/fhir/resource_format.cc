@@ -88,7 +88,8 @@ json::Value CanonicalObject(const json::Value& obj, const TypeDef* type, json::D
 std::string_view FormatName(Format f) { return f == Format::kJson ? "json" : "xml"; }
 
 std::optional<Format> FormatFromName(std::string_view name) {
-  if (std::size_t semi = name.find(';'); semi != std::string_view::npos) name = name.substr(0, semi);
+  if (std::size_t semi = name.find(';'); semi != std::string_view::npos)
+    name = name.substr(0, semi);
   while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
   while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
   if (name == "json" || name == "application/fhir+json" || name == "application/json" ||
@@ -146,8 +147,7 @@ Result<json::Document> ParseResource(std::string_view text, Format format,
   return json::Parse(text, limits);
 }
 
-json::Value Canonicalize(const json::Value& resource, json::Document& doc,
-                         const TypeModel& model) {
+json::Value Canonicalize(const json::Value& resource, json::Document& doc, const TypeModel& model) {
   return CanonicalValue(resource, nullptr, doc, model);
 }
 

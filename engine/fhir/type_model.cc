@@ -14,16 +14,26 @@ namespace {
 
 Primitive PrimitiveFromName(std::string_view n) {
   static const std::pair<std::string_view, Primitive> kTable[] = {
-      {"base64Binary", Primitive::kBase64Binary}, {"boolean", Primitive::kBoolean},
-      {"canonical", Primitive::kCanonical},       {"code", Primitive::kCode},
-      {"date", Primitive::kDate},                 {"dateTime", Primitive::kDateTime},
-      {"decimal", Primitive::kDecimal},           {"id", Primitive::kId},
-      {"instant", Primitive::kInstant},           {"integer", Primitive::kInteger},
-      {"markdown", Primitive::kMarkdown},         {"oid", Primitive::kOid},
-      {"positiveInt", Primitive::kPositiveInt},   {"string", Primitive::kString},
-      {"time", Primitive::kTime},                 {"unsignedInt", Primitive::kUnsignedInt},
-      {"uri", Primitive::kUri},                   {"url", Primitive::kUrl},
-      {"uuid", Primitive::kUuid},                 {"xhtml", Primitive::kXhtml},
+      {"base64Binary", Primitive::kBase64Binary},
+      {"boolean", Primitive::kBoolean},
+      {"canonical", Primitive::kCanonical},
+      {"code", Primitive::kCode},
+      {"date", Primitive::kDate},
+      {"dateTime", Primitive::kDateTime},
+      {"decimal", Primitive::kDecimal},
+      {"id", Primitive::kId},
+      {"instant", Primitive::kInstant},
+      {"integer", Primitive::kInteger},
+      {"markdown", Primitive::kMarkdown},
+      {"oid", Primitive::kOid},
+      {"positiveInt", Primitive::kPositiveInt},
+      {"string", Primitive::kString},
+      {"time", Primitive::kTime},
+      {"unsignedInt", Primitive::kUnsignedInt},
+      {"uri", Primitive::kUri},
+      {"url", Primitive::kUrl},
+      {"uuid", Primitive::kUuid},
+      {"xhtml", Primitive::kXhtml},
   };
   for (const auto& [name, p] : kTable) {
     if (name == n) return p;
@@ -83,7 +93,8 @@ const TypeModel& TypeModel::R4() {
 Result<std::unique_ptr<TypeModel>> TypeModel::Load(std::string_view json_text) {
   ParseLimits limits;
   Result<json::Document> parsed = json::Parse(json_text, limits);
-  if (!parsed.ok()) return Status(parsed.status().code(), "type model: " + parsed.status().message());
+  if (!parsed.ok())
+    return Status(parsed.status().code(), "type model: " + parsed.status().message());
   const json::Value& root = parsed->root();
   const json::Value* types = root.Find("types");
   if (types == nullptr || !types->IsArray()) return InvalidArgument("type model: no 'types' array");
@@ -120,12 +131,12 @@ Result<std::unique_ptr<TypeModel>> TypeModel::Load(std::string_view json_text) {
     def.is_abstract = abstract != nullptr && abstract->IsBool() && abstract->GetBool();
     if (def.IsPrimitive()) {
       def.primitive = PrimitiveFromName(def.name);
-      def.json_repr = def.primitive == Primitive::kBoolean ? JsonRepr::kBoolean
-                      : (def.primitive == Primitive::kDecimal || def.primitive == Primitive::kInteger ||
-                         def.primitive == Primitive::kPositiveInt ||
-                         def.primitive == Primitive::kUnsignedInt)
-                          ? JsonRepr::kNumber
-                          : JsonRepr::kString;
+      def.json_repr =
+          def.primitive == Primitive::kBoolean ? JsonRepr::kBoolean
+          : (def.primitive == Primitive::kDecimal || def.primitive == Primitive::kInteger ||
+             def.primitive == Primitive::kPositiveInt || def.primitive == Primitive::kUnsignedInt)
+              ? JsonRepr::kNumber
+              : JsonRepr::kString;
       def.regex = regexes[def.name];
     }
     if (!Str(t, "base").empty()) bases.push_back({&def, std::string(Str(t, "base"))});
@@ -198,7 +209,8 @@ Result<std::unique_ptr<TypeModel>> TypeModel::Load(std::string_view json_text) {
   }
   for (auto& [et, ref] : content_refs) {
     et->type = model->Find(ref);
-    if (et->type == nullptr) return InvalidArgument("type model: unresolved contentReference " + ref);
+    if (et->type == nullptr)
+      return InvalidArgument("type model: unresolved contentReference " + ref);
   }
   for (auto& [def, base] : bases) def->base = model->Find(base);
 

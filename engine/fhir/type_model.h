@@ -26,8 +26,25 @@ enum class TypeKind : std::uint8_t { kPrimitive, kComplex, kResource, kBackbone,
 // The 20 R4 primitive types (see primitive_types.h for their lexical rules).
 enum class Primitive : std::uint8_t {
   kNone,  // not a primitive type
-  kBase64Binary, kBoolean, kCanonical, kCode, kDate, kDateTime, kDecimal, kId, kInstant,
-  kInteger, kMarkdown, kOid, kPositiveInt, kString, kTime, kUnsignedInt, kUri, kUrl, kUuid,
+  kBase64Binary,
+  kBoolean,
+  kCanonical,
+  kCode,
+  kDate,
+  kDateTime,
+  kDecimal,
+  kId,
+  kInstant,
+  kInteger,
+  kMarkdown,
+  kOid,
+  kPositiveInt,
+  kString,
+  kTime,
+  kUnsignedInt,
+  kUri,
+  kUrl,
+  kUuid,
   kXhtml,
 };
 

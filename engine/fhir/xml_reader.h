@@ -13,10 +13,17 @@
 
 namespace fhirengine::fhir {
 
-// Returns the resource as a json::Document (members in definition order), or
-// kInvalidArgument naming the line and element ("line 12: unknown element
-// 'foo' in Patient.contact"), or kResourceExhausted when a limit is hit.
-// Safe on hostile input: no DTD, no entities, no network; depth and size capped.
+// Returns the resource as a json::Document (members in definition order, as
+// Canonicalize would order them), or kInvalidArgument naming the line and
+// element ("line 12: unknown element 'foo' in Patient.contact"), or
+// kResourceExhausted when a limit is hit. Errors of well-formedness come
+// before errors against the model. Refused besides unknown names: elements
+// out of definition order, a non-repeating element twice, text outside the
+// div, unknown attributes, primitives without value/id/extension, abstract
+// resource types and processing instructions. Comments are dropped and
+// xsi:* attributes (xsi:schemaLocation) ignored; the div keeps its comments.
+// Safe on hostile input: no DTD, no entities, no network; depth and size
+// capped; builds no libxml2 tree. Thread-safe (`model` is immutable).
 Result<json::Document> ParseXml(std::string_view xml, const TypeModel& model = TypeModel::R4(),
                                 const ParseLimits& limits = {});
 

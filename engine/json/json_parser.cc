@@ -14,8 +14,7 @@ namespace fhirengine::json {
 namespace {
 
 constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag |
-                            rapidjson::kParseIterativeFlag |
-                            rapidjson::kParseNumbersAsStringsFlag;
+                            rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> {
  public:
@@ -70,8 +69,7 @@ class Builder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> 
   bool EndObject(rapidjson::SizeType count) {
     --depth_;
     const std::size_t n = count;
-    auto* members =
-        static_cast<Member*>(doc_.Allocate(sizeof(Member) * n, alignof(Member)));
+    auto* members = static_cast<Member*>(doc_.Allocate(sizeof(Member) * n, alignof(Member)));
     Value* base = stack_.data() + (stack_.size() - 2 * n);
     for (std::size_t i = 0; i < n; ++i) {
       new (&members[i]) Member{base[2 * i].text(), base[2 * i + 1]};

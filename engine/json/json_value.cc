@@ -127,8 +127,8 @@ void Document::SetMember(Value& object, std::string_view key, Value value) {
 bool Document::RemoveMember(Value& object, std::string_view key) {
   FE_CHECK(object.IsObject());
   std::span<Member> members = object.members();
-  auto it = std::find_if(members.begin(), members.end(),
-                         [&](const Member& m) { return m.key == key; });
+  auto it =
+      std::find_if(members.begin(), members.end(), [&](const Member& m) { return m.key == key; });
   if (it == members.end()) return false;
   std::move(it + 1, members.end(), it);
   object.size_ -= 1;

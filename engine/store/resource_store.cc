@@ -65,12 +65,14 @@ StoredResource RowToResource(SQLite::Statement& q) {
 struct Reader {
   explicit Reader(const std::string& path)
       : db(path, SQLite::OPEN_READONLY),
-        current(db, "SELECT type,id,version,last_updated,deleted,json FROM resource "
-                    "WHERE type=? AND id=?"),
-        version(db, "SELECT type,id,version,last_updated,deleted,json FROM resource "
-                    "WHERE type=?1 AND id=?2 AND version=?3 UNION ALL "
-                    "SELECT type,id,version,last_updated,deleted,json FROM resource_history "
-                    "WHERE type=?1 AND id=?2 AND version=?3") {
+        current(db,
+                "SELECT type,id,version,last_updated,deleted,json FROM resource "
+                "WHERE type=? AND id=?"),
+        version(db,
+                "SELECT type,id,version,last_updated,deleted,json FROM resource "
+                "WHERE type=?1 AND id=?2 AND version=?3 UNION ALL "
+                "SELECT type,id,version,last_updated,deleted,json FROM resource_history "
+                "WHERE type=?1 AND id=?2 AND version=?3") {
     db.setBusyTimeout(5000);
   }
   SQLite::Database db;
@@ -152,9 +154,9 @@ Result<WriteResult> ResourceStore::Impl::ApplyOp(WriteOp& op) {
     }
     if (expected != 0 && (!exists || current->version != expected)) {
       if (!current.has_value()) return NotFound(op.type + "/" + op.id + " does not exist");
-      return Status(StatusCode::kFailedPrecondition,
-                    op.type + "/" + op.id + " is at version " + std::to_string(current->version) +
-                        ", not " + std::to_string(expected));
+      return Status(StatusCode::kFailedPrecondition, op.type + "/" + op.id + " is at version " +
+                                                         std::to_string(current->version) +
+                                                         ", not " + std::to_string(expected));
     }
   }
 
@@ -321,8 +323,9 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
     impl->update_current = std::make_unique<SQLite::Statement>(
         db, "UPDATE resource SET version=?,last_updated=?,deleted=?,json=? WHERE rid=?");
     impl->move_to_history = std::make_unique<SQLite::Statement>(
-        db, "INSERT INTO resource_history(type,id,version,last_updated,deleted,json) "
-            "SELECT type,id,version,last_updated,deleted,json FROM resource WHERE rid=?");
+        db,
+        "INSERT INTO resource_history(type,id,version,last_updated,deleted,json) "
+        "SELECT type,id,version,last_updated,deleted,json FROM resource WHERE rid=?");
     for (int i = 0; i < std::max(1, options.read_connections); ++i) {
       impl->idle_readers.push_back(std::make_unique<Reader>(options.path));
     }
@@ -353,9 +356,8 @@ void ResourceStore::Submit(std::vector<WriteOp> batch, BatchCallback done) {
 Result<std::vector<WriteResult>> ResourceStore::Write(std::vector<WriteOp> batch) {
   std::promise<Result<std::vector<WriteResult>>> promise;
   auto future = promise.get_future();
-  Submit(std::move(batch), [&promise](Result<std::vector<WriteResult>> r) {
-    promise.set_value(std::move(r));
-  });
+  Submit(std::move(batch),
+         [&promise](Result<std::vector<WriteResult>> r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 
@@ -397,8 +399,8 @@ Result<std::vector<StoredResource>> ResourceStore::History(const HistoryQuery& q
   if (!query.id.empty()) where += " AND id=:id";
   if (query.since_ms) where += " AND last_updated>=:since";
   const std::string cols = "SELECT type,id,version,last_updated,deleted,json FROM ";
-  const std::string sql = cols + "resource " + where + " UNION ALL " + cols +
-                          "resource_history " + where +
+  const std::string sql = cols + "resource " + where + " UNION ALL " + cols + "resource_history " +
+                          where +
                           " ORDER BY last_updated DESC, version DESC LIMIT :count OFFSET :offset";
   try {
     Impl::ReaderLease lease = impl_->Lease();

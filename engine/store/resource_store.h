@@ -72,7 +72,7 @@ struct WriteResult {
   bool created = false;    // first version (or re-created after delete)
   bool unchanged = false;  // skip_if_unchanged found identical content
   bool deleted = false;
-  std::string json;        // what was stored
+  std::string json;  // what was stored
 };
 
 using BatchCallback = std::function<void(Result<std::vector<WriteResult>>)>;

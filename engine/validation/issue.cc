@@ -29,6 +29,10 @@ std::string_view IssueTypeCode(IssueType t) {
     case IssueType::kConflict: return "conflict";
     case IssueType::kException: return "exception";
     case IssueType::kInformational: return "informational";
+    case IssueType::kDeleted: return "deleted";
+    case IssueType::kDuplicate: return "duplicate";
+    case IssueType::kTransient: return "transient";
+    case IssueType::kTimeout: return "timeout";
   }
   return "invalid";
 }

@@ -29,6 +29,10 @@ enum class IssueType {
   kConflict,
   kException,
   kInformational,
+  kDeleted,    // processing: the resource was deleted (HTTP 410)
+  kDuplicate,  // processing: it exists already
+  kTransient,  // try again later (HTTP 503)
+  kTimeout,
 };
 
 std::string_view SeverityCode(Severity s);

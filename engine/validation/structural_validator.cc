@@ -72,13 +72,19 @@ std::string PathText(const PathFrame* frame) {
 
 std::string_view KindName(Kind k) {
   switch (k) {
-    case Kind::kNull: return "null";
+    case Kind::kNull:
+      return "null";
     case Kind::kTrue:
-    case Kind::kFalse: return "a boolean";
-    case Kind::kNumber: return "a number";
-    case Kind::kString: return "a string";
-    case Kind::kArray: return "an array";
-    case Kind::kObject: return "an object";
+    case Kind::kFalse:
+      return "a boolean";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kString:
+      return "a string";
+    case Kind::kArray:
+      return "an array";
+    case Kind::kObject:
+      return "an object";
   }
   return "?";
 }
@@ -197,9 +203,8 @@ class Validator {
   }
 
   // Validates one member (a value or its "_" twin); returns how many values it holds.
-  std::size_t Element(const Value& v, const ElementDef& el, const ElementType& et,
-                      PathFrame* path, bool underscore, const Value& owner,
-                      std::string_view name) {
+  std::size_t Element(const Value& v, const ElementDef& el, const ElementType& et, PathFrame* path,
+                      bool underscore, const Value& owner, std::string_view name) {
     if (!el.repeating()) {
       if (v.IsArray()) {
         Error(IssueType::kStructure, path,
@@ -242,8 +247,8 @@ class Validator {
       path->index = static_cast<std::ptrdiff_t>(i);
       const Value& item = items[i];
       if (item.IsNull()) {
-        const bool twin_has = twin != nullptr && twin->IsArray() && i < twin->size() &&
-                              !twin->elements()[i].IsNull();
+        const bool twin_has =
+            twin != nullptr && twin->IsArray() && i < twin->size() && !twin->elements()[i].IsNull();
         // When both sides hold null, the value side reports it (once).
         if (!twin_has && !(underscore && twin != nullptr && twin->IsArray())) {
           Error(IssueType::kStructure, path,
@@ -323,8 +328,9 @@ class Validator {
     }
     if (!ok) {
       Error(IssueType::kStructure, path,
-            Article(type.name) + " " + type.name + " value must be " + std::string(KindName(expected)) +
-                " in JSON, found " + std::string(KindName(v.kind())));
+            Article(type.name) + " " + type.name + " value must be " +
+                std::string(KindName(expected)) + " in JSON, found " +
+                std::string(KindName(v.kind())));
       return;
     }
     if (v.IsBool()) return;
@@ -349,9 +355,9 @@ class Validator {
   void Error(IssueType type, const PathFrame* path, std::string message) {
     // A hostile document can hold millions of faults; the report stays bounded.
     if (reported_ == kMaxIssues) {
-      sink_.Report(Issue{Severity::kError, IssueType::kTooCostly, "",
-                         "more than " + std::to_string(kMaxIssues) +
-                             " issues: validation stopped reporting"});
+      sink_.Report(Issue{
+          Severity::kError, IssueType::kTooCostly, "",
+          "more than " + std::to_string(kMaxIssues) + " issues: validation stopped reporting"});
     }
     if (reported_++ >= kMaxIssues) return;
     sink_.Report(Issue{Severity::kError, type, PathText(path), std::move(message)});

@@ -2,6 +2,8 @@
 // every type) as a corpus: each validates structurally with zero errors and
 // converts JSON -> XML -> JSON to a tree equal to the original, except the
 // examples listed below, which are invalid by the specification itself.
+#include "tests/support/r4_examples.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -13,7 +15,6 @@
 #include "engine/fhir/xml_writer.h"
 #include "engine/json/json_parser.h"
 #include "engine/validation/structural_validator.h"
-#include "tests/support/r4_examples.h"
 
 namespace fhirengine {
 namespace {
@@ -25,9 +26,9 @@ const std::map<std::string, std::string>& KnownInvalidExamples() {
       {"ImplementationGuide-fhir.json",
        "ImplementationGuide.name and .status are 1..1 and missing"},
       {"ig-r4.json",
-       "ImplementationGuide.name and .status are 1..1 and missing (same IG as ImplementationGuide-fhir.json)"},
-      {"Questionnaire-qs1.json",
-       "nested Questionnaire.item entries lack linkId (1..1)"},
+       "ImplementationGuide.name and .status are 1..1 and missing (same IG as "
+       "ImplementationGuide-fhir.json)"},
+      {"Questionnaire-qs1.json", "nested Questionnaire.item entries lack linkId (1..1)"},
       {"SearchParameter-codesystem-extensions-CodeSystem-author.json",
        "SearchParameter.base is 1..* and missing"},
       {"SearchParameter-codesystem-extensions-CodeSystem-effective.json",
@@ -57,8 +58,8 @@ const std::map<std::string, std::string>& KnownInvalidExamples() {
 class R4Examples : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    examples_ = new std::vector<testing::ExampleFile>(
-        testing::LoadR4Examples(testing::R4ExamplesDir()));
+    examples_ =
+        new std::vector<testing::ExampleFile>(testing::LoadR4Examples(testing::R4ExamplesDir()));
   }
   static void TearDownTestSuite() {
     delete examples_;

@@ -63,7 +63,9 @@ TEST_F(CliTest, ValidateValidFileExitsZero) {
 }
 
 TEST_F(CliTest, ValidateInvalidFileExitsOneWithOperationOutcome) {
-  EngineRun r = RunEngine("validate " + Write("bad.json", R"({"resourceType":"Location","position":{"latitude":"x"}})"));
+  EngineRun r =
+      RunEngine("validate " +
+                Write("bad.json", R"({"resourceType":"Location","position":{"latitude":"x"}})"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("\"resourceType\": \"OperationOutcome\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Location.position.latitude"), std::string::npos) << r.out;
@@ -71,7 +73,8 @@ TEST_F(CliTest, ValidateInvalidFileExitsOneWithOperationOutcome) {
 }
 
 TEST_F(CliTest, ValidateSeveralFilesGivesABundle) {
-  EngineRun r = RunEngine("validate " + Write("a.json", kWard) + " " + Write("b.json", "{\"resourceType\":"));
+  EngineRun r =
+      RunEngine("validate " + Write("a.json", kWard) + " " + Write("b.json", "{\"resourceType\":"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("\"resourceType\": \"Bundle\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("b.json"), std::string::npos) << r.out;
@@ -94,11 +97,12 @@ TEST_F(CliTest, ConvertJsonToXmlAndBack) {
   EngineRun back = RunEngine("convert --to json " + xml_file);
   ASSERT_EQ(back.exit_code, 0);
   // Canonical JSON, decimals exactly as written.
-  EXPECT_EQ(back.out,
-            R"({"resourceType":"Location","id":"ward-7","status":"active","name":"Avd 7",)"
-            R"("physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"wa"}]},)"
-            R"("position":{"longitude":20.260,"latitude":63.8300}})"
-            "\n");
+  EXPECT_EQ(
+      back.out,
+      R"({"resourceType":"Location","id":"ward-7","status":"active","name":"Avd 7",)"
+      R"("physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"wa"}]},)"
+      R"("position":{"longitude":20.260,"latitude":63.8300}})"
+      "\n");
   EngineRun xml_validate = RunEngine("validate " + xml_file);
   EXPECT_EQ(xml_validate.exit_code, 0) << xml_validate.out;
 }

@@ -93,9 +93,10 @@ TEST(TypeModel, PrimitivesKnowTheirJsonRepresentation) {
 TEST(TypeModel, RejectsBrokenModels) {
   EXPECT_FALSE(TypeModel::Load("{").ok());
   EXPECT_FALSE(TypeModel::Load(R"({"types":1})").ok());
-  EXPECT_FALSE(TypeModel::Load(
-                   R"({"types":[{"name":"X","kind":"resource","elements":[{"path":"X.a","min":0,"max":"1","types":[{"code":"Nope"}]}]}]})")
-                   .ok());
+  EXPECT_FALSE(
+      TypeModel::Load(
+          R"({"types":[{"name":"X","kind":"resource","elements":[{"path":"X.a","min":0,"max":"1","types":[{"code":"Nope"}]}]}]})")
+          .ok());
 }
 
 }  // namespace

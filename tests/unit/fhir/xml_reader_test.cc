@@ -84,9 +84,9 @@ TEST(XmlReader, RejectsValuesThatAreNotTheirJsonKind) {
 }
 
 TEST(XmlReader, RepeatingElementsAreArraysEvenWithOneItem) {
-  EXPECT_EQ(ReadToJson(std::string(kOpen) +
-                       "<identifier><value value=\"a\"/></identifier></Patient>"),
-            R"({"resourceType":"Patient","identifier":[{"value":"a"}]})");
+  EXPECT_EQ(
+      ReadToJson(std::string(kOpen) + "<identifier><value value=\"a\"/></identifier></Patient>"),
+      R"({"resourceType":"Patient","identifier":[{"value":"a"}]})");
 }
 
 TEST(XmlReader, PrimitiveIdAndExtensionsBecomeTheUnderscoreObject) {
@@ -114,8 +114,8 @@ TEST(XmlReader, RepeatingPrimitivesKeepIndexAlignmentWithNulls) {
 }
 
 TEST(XmlReader, RepeatingPrimitivesWithOnlyExtensionsHaveNoValueArray) {
-  const std::string xml = std::string(kOpen) +
-                          R"(<name><given id="a"/><given id="b"/></name></Patient>)";
+  const std::string xml =
+      std::string(kOpen) + R"(<name><given id="a"/><given id="b"/></name></Patient>)";
   EXPECT_EQ(ReadToJson(xml),
             R"({"resourceType":"Patient","name":[{"_given":[{"id":"a"},{"id":"b"}]}]})");
 }
@@ -127,9 +127,10 @@ TEST(XmlReader, ElementIdAndExtensionUrlAreAttributesPlacedInDefinitionOrder) {
   <extension url="http://inner"><valueBoolean value="false"/></extension>
 </extension>
 <name id="n1"><text value="t"/></name></Patient>)";
-  EXPECT_EQ(ReadToJson(xml),
-            R"({"resourceType":"Patient","extension":[{"id":"e1","extension":[{"url":"http://inner",)"
-            R"("valueBoolean":false}],"url":"http://outer"}],"name":[{"id":"n1","text":"t"}]})");
+  EXPECT_EQ(
+      ReadToJson(xml),
+      R"({"resourceType":"Patient","extension":[{"id":"e1","extension":[{"url":"http://inner",)"
+      R"("valueBoolean":false}],"url":"http://outer"}],"name":[{"id":"n1","text":"t"}]})");
 }
 
 TEST(XmlReader, ReadsContainedResources) {
@@ -166,10 +167,11 @@ TEST(XmlReader, KeepsWhitespaceAndReferencesInValueAttributes) {
 }
 
 TEST(XmlReader, ReadsTheDivAsItsJsonString) {
-  const std::string xml = std::string(kOpen) +
-                          "<text><status value=\"generated\"/>"
-                          "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p class=\"x\">Ol&#233; &amp; "
-                          "&lt;ok&gt; 'q' \"d\" 日本</p><br/><td></td><!-- c --></div></text></Patient>";
+  const std::string xml =
+      std::string(kOpen) +
+      "<text><status value=\"generated\"/>"
+      "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p class=\"x\">Ol&#233; &amp; "
+      "&lt;ok&gt; 'q' \"d\" 日本</p><br/><td></td><!-- c --></div></text></Patient>";
   Result<json::Document> doc = ParseXml(xml);
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(doc->root().Find("text")->Find("div")->text(),
@@ -182,8 +184,40 @@ TEST(XmlReader, IgnoresCommentsAndSchemaLocation) {
       "<Patient xmlns=\"http://hl7.org/fhir\" "
       "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
       "xsi:schemaLocation=\"http://hl7.org/fhir patient.xsd\"><!-- a comment -->"
-      "<id value=\"x\"/><?pi data?></Patient>";
+      "<id value=\"x\"/><!-- another --></Patient>";
   EXPECT_EQ(ReadToJson(xml), R"({"resourceType":"Patient","id":"x"})");
+}
+
+TEST(XmlReader, RefusesProcessingInstructionsOutsideTheDiv) {
+  EXPECT_EQ(ReadError(std::string(kOpen) + "\n<?app do-something?></Patient>").message(),
+            "line 2: processing instruction <?app?> in Patient is not allowed in FHIR XML");
+  EXPECT_EQ(
+      ReadError("<?xml-stylesheet href=\"s.xsl\"?>" + std::string(kOpen) + "</Patient>").message(),
+      "line 1: processing instruction <?xml-stylesheet?> outside the resource is not "
+      "allowed in FHIR XML");
+}
+
+TEST(XmlReader, ReportsMalformedXmlBeforeAnyContentError) {
+  // The unknown element comes first, but a document that is not XML at all
+  // says so, as a tree parser would.
+  Status status = ReadError(std::string(kOpen) + "\n<nickname value=\"x\"/>\n<name></Patient>");
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("line 3: Opening and ending tag mismatch"), std::string::npos)
+      << status.message();
+}
+
+TEST(XmlReader, RefusesNulBytesEvenAfterTheRootElement) {
+  Status status = ReadError(std::string(kOpen) + "</Patient>\n" + std::string(1, '\0') + "<x/>");
+  EXPECT_EQ(status.message(), "line 2: NUL character (not allowed in XML)");
+}
+
+TEST(XmlReader, NamesAbstractResourceTypes) {
+  EXPECT_EQ(ReadError("<DomainResource xmlns=\"http://hl7.org/fhir\"/>").message(),
+            "line 1: resource type 'DomainResource' is abstract and cannot be instantiated");
+  EXPECT_EQ(
+      ReadError(std::string(kOpen) + "<contained><Resource/></contained></Patient>").message(),
+      "line 1: resource type 'Resource' is abstract and cannot be instantiated in "
+      "Patient.contained");
 }
 
 TEST(XmlReader, UnknownElementNamesLineAndPath) {
@@ -199,7 +233,8 @@ TEST(XmlReader, UnknownElementNamesLineAndPath) {
 }
 
 TEST(XmlReader, RejectsTheWrongNamespace) {
-  Status root = ReadError("<Patient xmlns=\"http://hl7.org/fhir/other\"><id value=\"x\"/></Patient>");
+  Status root =
+      ReadError("<Patient xmlns=\"http://hl7.org/fhir/other\"><id value=\"x\"/></Patient>");
   EXPECT_EQ(root.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(root.message().find("not in the FHIR namespace"), std::string::npos);
   EXPECT_EQ(ReadError("<Patient><id value=\"x\"/></Patient>").code(), StatusCode::kInvalidArgument);
@@ -211,8 +246,8 @@ TEST(XmlReader, RejectsTheWrongNamespace) {
 }
 
 TEST(XmlReader, RejectsElementsOutOfDefinitionOrder) {
-  Status status =
-      ReadError(std::string(kOpen) + "<gender value=\"male\"/>\n<name><text value=\"n\"/></name></Patient>");
+  Status status = ReadError(std::string(kOpen) +
+                            "<gender value=\"male\"/>\n<name><text value=\"n\"/></name></Patient>");
   EXPECT_EQ(status.message(),
             "line 2: element 'name' is out of order in Patient: it must come before 'gender'");
   // A repeating element interrupted by another is out of order too.
@@ -233,11 +268,13 @@ TEST(XmlReader, RejectsANonRepeatingElementGivenTwice) {
 }
 
 TEST(XmlReader, RejectsUnknownAttributesAndMisplacedIds) {
-  EXPECT_EQ(ReadError(std::string(kOpen) + "<gender value=\"male\" foo=\"x\"/></Patient>").message(),
-            "line 1: unknown attribute 'foo' on Patient.gender");
+  EXPECT_EQ(
+      ReadError(std::string(kOpen) + "<gender value=\"male\" foo=\"x\"/></Patient>").message(),
+      "line 1: unknown attribute 'foo' on Patient.gender");
   // Resource.id is an element, Element.id an attribute.
-  EXPECT_NE(ReadError("<Patient xmlns=\"http://hl7.org/fhir\" id=\"x\"/>").message().find(
-                "unknown attribute 'id'"),
+  EXPECT_NE(ReadError("<Patient xmlns=\"http://hl7.org/fhir\" id=\"x\"/>")
+                .message()
+                .find("unknown attribute 'id'"),
             std::string::npos);
   EXPECT_NE(ReadError(std::string(kOpen) + "<name><id value=\"x\"/></name></Patient>")
                 .message()
@@ -250,12 +287,13 @@ TEST(XmlReader, RejectsTextEmptyPrimitivesAndBadNestedResources) {
                 .message()
                 .find("unexpected text \"male\""),
             std::string::npos);
-  EXPECT_NE(ReadError(std::string(kOpen) + "<gender/></Patient>").message().find("no value attribute"),
-            std::string::npos);
-  EXPECT_NE(ReadError(std::string(kOpen) + "<contained/></Patient>").message().find("holds no resource"),
-            std::string::npos);
-  EXPECT_NE(ReadError(std::string(kOpen) +
-                      "<contained><Basic/><Basic/></contained></Patient>")
+  EXPECT_NE(
+      ReadError(std::string(kOpen) + "<gender/></Patient>").message().find("no value attribute"),
+      std::string::npos);
+  EXPECT_NE(
+      ReadError(std::string(kOpen) + "<contained/></Patient>").message().find("holds no resource"),
+      std::string::npos);
+  EXPECT_NE(ReadError(std::string(kOpen) + "<contained><Basic/><Basic/></contained></Patient>")
                 .message()
                 .find("more than one resource"),
             std::string::npos);
@@ -263,7 +301,9 @@ TEST(XmlReader, RejectsTextEmptyPrimitivesAndBadNestedResources) {
                 .message()
                 .find("unknown resource type 'HumanName'"),
             std::string::npos);
-  EXPECT_NE(ReadError("<HumanName xmlns=\"http://hl7.org/fhir\"/>").message().find("unknown resource type"),
+  EXPECT_NE(ReadError("<HumanName xmlns=\"http://hl7.org/fhir\"/>")
+                .message()
+                .find("unknown resource type"),
             std::string::npos);
 }
 

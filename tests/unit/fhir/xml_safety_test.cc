@@ -35,7 +35,8 @@ class RecordingHandler : public XmlEventHandler {
     log += "<!--" + std::string(text) + "-->";
     return Status::Ok();
   }
-  Status ProcessingInstruction(std::string_view target, std::string_view /*data*/) override {
+  Status ProcessingInstruction(std::string_view target, std::string_view /*data*/,
+                               int /*line*/) override {
     log += "<?" + std::string(target) + "?>";
     return Status::Ok();
   }
@@ -66,8 +67,8 @@ TEST(XmlSafety, RejectsAnyDoctype) {
   EXPECT_NE(doc.status().message().find("DOCTYPE is not allowed"), std::string::npos);
 
   // After an XML declaration, a comment and a processing instruction too.
-  doc = ParseXmlSafely("<?xml version=\"1.0\"?>\n<!-- c --><?pi x?>\n<!DOCTYPE a SYSTEM \"a.dtd\"><a/>",
-                       {});
+  doc = ParseXmlSafely(
+      "<?xml version=\"1.0\"?>\n<!-- c --><?pi x?>\n<!DOCTYPE a SYSTEM \"a.dtd\"><a/>", {});
   ASSERT_FALSE(doc.ok());
   EXPECT_NE(doc.status().message().find("DOCTYPE"), std::string::npos);
 }
@@ -191,7 +192,8 @@ TEST(XmlSafety, NeverPrintsErrors) {
   ::testing::internal::CaptureStderr();
   EXPECT_FALSE(ParseXmlSafely("<a><b></a>", {}).ok());
   EXPECT_FALSE(ParseXmlSafely("<a>&nope;</a>", {}).ok());
-  EXPECT_FALSE(ParseXmlSafely("<?xml version=\"1.0\" encoding=\"no-such-encoding\"?><a/>", {}).ok());
+  EXPECT_FALSE(
+      ParseXmlSafely("<?xml version=\"1.0\" encoding=\"no-such-encoding\"?><a/>", {}).ok());
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
@@ -227,7 +229,8 @@ TEST(XmlSafety, ParsesConcurrently) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([t, &failures] {
       for (int i = 0; i < 200; ++i) {
-        if (!ParseXmlSafely("<a><b c='d'>text</b></a>", {}).ok()) ++failures[static_cast<std::size_t>(t)];
+        if (!ParseXmlSafely("<a><b c='d'>text</b></a>", {}).ok())
+          ++failures[static_cast<std::size_t>(t)];
         if (ParseXmlSafely("<a><b></a>", {}).ok()) ++failures[static_cast<std::size_t>(t)];
       }
     });

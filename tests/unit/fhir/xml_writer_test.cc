@@ -53,17 +53,18 @@ TEST(XmlWriter, WritesElementsInDefinitionOrderWhateverTheJsonOrder) {
 }
 
 TEST(XmlWriter, PrettyIndentsTwoSpacesButNeverInsideTheDiv) {
-  EXPECT_EQ(ToXml(R"({"resourceType":"Patient","id":"x","text":{"status":"generated",)"
-                  R"("div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a</p>\n<p>b</p></div>"}})",
-                  {.pretty = true}),
-            std::string(kDecl) +
-                "<Patient xmlns=\"http://hl7.org/fhir\">\n"
-                "  <id value=\"x\"/>\n"
-                "  <text>\n"
-                "    <status value=\"generated\"/>\n"
-                "    <div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a</p>\n<p>b</p></div>\n"
-                "  </text>\n"
-                "</Patient>\n");
+  EXPECT_EQ(
+      ToXml(R"({"resourceType":"Patient","id":"x","text":{"status":"generated",)"
+            R"("div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a</p>\n<p>b</p></div>"}})",
+            {.pretty = true}),
+      std::string(kDecl) +
+          "<Patient xmlns=\"http://hl7.org/fhir\">\n"
+          "  <id value=\"x\"/>\n"
+          "  <text>\n"
+          "    <status value=\"generated\"/>\n"
+          "    <div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a</p>\n<p>b</p></div>\n"
+          "  </text>\n"
+          "</Patient>\n");
 }
 
 TEST(XmlWriter, WritesChoiceElementsWithTheirSuffix) {
@@ -111,7 +112,8 @@ TEST(XmlWriter, WritesElementIdAndExtensionUrlAsAttributes) {
 }
 
 TEST(XmlWriter, EscapesAttributeValuesSoTheySurviveNormalisation) {
-  const char* json = R"({"resourceType":"Patient","id":"x","name":[{"text":"a\"b&c<d>e\tf\ng\rh' \u00e9"}]})";
+  const char* json =
+      R"({"resourceType":"Patient","id":"x","name":[{"text":"a\"b&c<d>e\tf\ng\rh' \u00e9"}]})";
   const std::string xml = ToXml(json, {.declaration = false});
   EXPECT_NE(xml.find("<text value=\"a&quot;b&amp;c&lt;d&gt;e&#x9;f&#xA;g&#xD;h' \xC3\xA9\"/>"),
             std::string::npos)
@@ -167,7 +169,7 @@ TEST(XmlWriter, ErrorsNameTheJsonPath) {
             "error: Patient.name[0]: '_id' cannot be written in XML: HumanName.id is an XML "
             "attribute");
   EXPECT_EQ(ToXml(R"({"resourceType":"Patient","name":[{"text":"a\u0001b"}]})"),
-            "error: Patient.name[0]: 'value' contains the control character U+0001, which XML "
+            "error: Patient.name[0].text: 'value' contains the control character U+0001, which XML "
             "1.0 cannot carry");
   EXPECT_EQ(ToXml(R"({"resourceType":"Patient","text":{"status":"generated","div":"<p>x</p>"}})"),
             "error: Patient.text.div: invalid xhtml: the root element is <p>, not <div>");

@@ -119,7 +119,10 @@ TEST(JsonWriter, PrettyPrintsWithTwoSpaces) {
 
 TEST(JsonWriter, EscapesControlCharacters) {
   Document doc;
-  Value v = doc.MakeString(std::string("a\x01" "b\tc", 5));
+  Value v =
+      doc.MakeString(std::string("a\x01"
+                                 "b\tc",
+                                 5));
   EXPECT_EQ(Write(v), R"("a\u0001b\tc")");
 }
 

@@ -44,14 +44,16 @@ constexpr const char* kBed = R"({
 TEST(StructuralValidator, AcceptsAValidBed) { EXPECT_TRUE(Validate(kBed).empty()); }
 
 TEST(StructuralValidator, UnknownElementWithPath) {
-  Issue issue = OneIssue(R"({"resourceType":"Location","position":{"latitude":1,"longitude":2,"altitude2":3}})");
+  Issue issue = OneIssue(
+      R"({"resourceType":"Location","position":{"latitude":1,"longitude":2,"altitude2":3}})");
   EXPECT_EQ(issue.type, IssueType::kStructure);
   EXPECT_EQ(issue.expression, "Location.position.altitude2");
   EXPECT_THAT(issue.message, HasSubstr("unknown element 'altitude2'"));
 }
 
 TEST(StructuralValidator, WrongJsonTypeForPrimitive) {
-  Issue issue = OneIssue(R"({"resourceType":"Location","position":{"latitude":"63.8","longitude":20}})");
+  Issue issue =
+      OneIssue(R"({"resourceType":"Location","position":{"latitude":"63.8","longitude":20}})");
   EXPECT_EQ(issue.expression, "Location.position.latitude");
   EXPECT_EQ(issue.type, IssueType::kStructure);
   EXPECT_THAT(issue.message, HasSubstr("a decimal value must be a number in JSON, found a string"));
@@ -62,7 +64,8 @@ TEST(StructuralValidator, WrongJsonTypeForPrimitive) {
 }
 
 TEST(StructuralValidator, PrimitiveLexicalForm) {
-  Issue issue = OneIssue(R"({"resourceType":"Encounter","status":"planned","class":{"code":"IMP"},"period":{"start":"2024-02-30"}})");
+  Issue issue = OneIssue(
+      R"({"resourceType":"Encounter","status":"planned","class":{"code":"IMP"},"period":{"start":"2024-02-30"}})");
   EXPECT_EQ(issue.type, IssueType::kValue);
   EXPECT_EQ(issue.expression, "Encounter.period.start");
   EXPECT_THAT(issue.message, HasSubstr("invalid dateTime value '2024-02-30'"));
@@ -90,10 +93,12 @@ TEST(StructuralValidator, ArraysAndSingles) {
 }
 
 TEST(StructuralValidator, EmptyValues) {
-  EXPECT_THAT(OneIssue(R"({"resourceType":"Location","alias":[]})").message, HasSubstr("empty array"));
+  EXPECT_THAT(OneIssue(R"({"resourceType":"Location","alias":[]})").message,
+              HasSubstr("empty array"));
   EXPECT_THAT(OneIssue(R"({"resourceType":"Location","position":{}})").message,
               HasSubstr("empty object"));
-  EXPECT_THAT(OneIssue(R"({"resourceType":"Location","name":""})").message, HasSubstr("empty value"));
+  EXPECT_THAT(OneIssue(R"({"resourceType":"Location","name":""})").message,
+              HasSubstr("empty value"));
   EXPECT_THAT(OneIssue(R"({"resourceType":"Location","name":null})").message, HasSubstr("null"));
 }
 
@@ -103,17 +108,23 @@ TEST(StructuralValidator, ResourceTypes) {
   EXPECT_THAT(OneIssue(R"({"id":"x"})").message, HasSubstr("missing 'resourceType'"));
   EXPECT_THAT(OneIssue(R"([])").message, HasSubstr("must be a JSON object"));
   // resourceType inside a datatype is not allowed.
-  EXPECT_EQ(OneIssue(R"({"resourceType":"Location","position":{"resourceType":"X","latitude":1,"longitude":1}})")
-                .expression,
-            "Location.position.resourceType");
+  EXPECT_EQ(
+      OneIssue(
+          R"({"resourceType":"Location","position":{"resourceType":"X","latitude":1,"longitude":1}})")
+          .expression,
+      "Location.position.resourceType");
 }
 
 TEST(StructuralValidator, ChoiceTypes) {
-  EXPECT_TRUE(Validate(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50}})")
-                  .empty());
-  Issue two = OneIssue(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"a","valueBoolean":true})");
+  EXPECT_TRUE(
+      Validate(
+          R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50}})")
+          .empty());
+  Issue two = OneIssue(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"a","valueBoolean":true})");
   EXPECT_THAT(two.message, HasSubstr("more than one type given for choice element 'value[x]'"));
-  Issue bare = OneIssue(R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"value":"a"})");
+  Issue bare = OneIssue(
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"value":"a"})");
   EXPECT_THAT(bare.message, HasSubstr("unknown element 'value'"));
 }
 
@@ -121,10 +132,12 @@ TEST(StructuralValidator, PrimitiveExtensionsAndAlignment) {
   EXPECT_TRUE(Validate(R"({"resourceType":"Patient","name":[{"given":["A",null],
       "_given":[null,{"extension":[{"url":"http://x.org/e","valueString":"v"}]}]}]})")
                   .empty());
-  Issue both_null = OneIssue(R"({"resourceType":"Patient","name":[{"given":["A",null],"_given":[{"id":"a"},null]}]})");
+  Issue both_null = OneIssue(
+      R"({"resourceType":"Patient","name":[{"given":["A",null],"_given":[{"id":"a"},null]}]})");
   EXPECT_THAT(both_null.message, HasSubstr("null in both"));
   EXPECT_EQ(both_null.expression, "Patient.name[0].given[1]");
-  Issue mismatch = OneIssue(R"({"resourceType":"Patient","name":[{"given":["A","B"],"_given":[{"id":"a"}]}]})");
+  Issue mismatch =
+      OneIssue(R"({"resourceType":"Patient","name":[{"given":["A","B"],"_given":[{"id":"a"}]}]})");
   EXPECT_THAT(mismatch.message, HasSubstr("same number of entries"));
   Issue complex = OneIssue(R"({"resourceType":"Location","_position":{"id":"a"}})");
   EXPECT_THAT(complex.message, HasSubstr("unknown element '_position'"));
@@ -133,7 +146,8 @@ TEST(StructuralValidator, PrimitiveExtensionsAndAlignment) {
 }
 
 TEST(StructuralValidator, ContainedAndBundledResources) {
-  Issue contained = OneIssue(R"({"resourceType":"Encounter","status":"planned","class":{"code":"IMP"},
+  Issue contained =
+      OneIssue(R"({"resourceType":"Encounter","status":"planned","class":{"code":"IMP"},
       "contained":[{"resourceType":"Location","id":"l","mode":"instance "}]})");
   EXPECT_EQ(contained.expression, "Encounter.contained[0].mode");
   EXPECT_THAT(contained.message, HasSubstr("invalid code value"));
@@ -149,7 +163,10 @@ TEST(StructuralValidator, OperationOutcomeCarriesEveryIssue) {
   json::Value oo = ToOperationOutcome(issues, doc);
   const std::string text = json::Write(oo);
   EXPECT_THAT(text, HasSubstr(R"("resourceType":"OperationOutcome")"));
-  EXPECT_THAT(text, HasSubstr(R"("severity":"error","code":"structure","diagnostics":"unknown element 'foo'","expression":["Encounter.foo"])"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"("severity":"error","code":"structure","diagnostics":"unknown element 'foo'","expression":["Encounter.foo"])"));
   EXPECT_THAT(text, HasSubstr(R"("code":"required")"));
   // And the OperationOutcome is itself a valid resource.
   Result<json::Document> reparsed = json::Parse(text);
