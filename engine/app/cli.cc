@@ -46,7 +46,8 @@ Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return IoError(path + ": cannot open");
   std::string data(static_cast<std::size_t>(size), '\0');
-  if (!in.read(data.data(), static_cast<std::streamsize>(size))) return IoError(path + ": read failed");
+  if (!in.read(data.data(), static_cast<std::streamsize>(size)))
+    return IoError(path + ": read failed");
   return data;
 }
 
