@@ -101,7 +101,7 @@ TEST_F(R4Examples, EveryExampleValidatesWithZeroErrors) {
   EXPECT_GE(checked, 5000u);
 }
 
-TEST_F(R4Examples, EveryExampleRoundTripsJsonXmlJson) {
+TEST_F(R4Examples, EveryExampleRoundTripsBetweenJsonAndXml) {
   std::size_t checked = 0;
   for (const testing::ExampleFile& example : *examples_) {
     if (KnownInvalidExamples().contains(example.name)) continue;
@@ -118,6 +118,10 @@ TEST_F(R4Examples, EveryExampleRoundTripsJsonXmlJson) {
       continue;
     }
     EXPECT_TRUE(json::Equal(original->root(), back->root())) << example.name;
+    // And the other direction: XML -> JSON -> XML gives the same XML text.
+    Result<std::string> xml_again = fhir::WriteXml(back->root());
+    ASSERT_TRUE(xml_again.ok()) << example.name;
+    EXPECT_EQ(*xml, *xml_again) << example.name;
     ++checked;
   }
   EXPECT_GE(checked, 5000u);
