@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Derives the engine's FHIR R4 type model from the official definitions.
 
-Reads Bundle-types.json and Bundle-resources.json of the npm package
-hl7.fhir.r4.examples 4.0.1 and writes fhir-profiles/r4-base/type-model.json:
-every primitive type, complex type and resource with its element paths,
-types (choice [x] included), cardinality, content references, XML attribute
-representation, reference target profiles and bindings.
+Reads the npm package hl7.fhir.r4.examples 4.0.1 and writes, into OUTPUT_DIR:
+- type-model.json (from Bundle-types.json and Bundle-resources.json): every
+  primitive type, complex type and resource with its element paths, types
+  (choice [x] included), cardinality, content references, XML attribute
+  representation, reference target profiles and bindings;
+- search-parameters.json (from Bundle-searchParams.json): every R4
+  SearchParameter with what the store's indexer and the search API need
+  (code, base types, type, FHIRPath expression, targets, modifiers,
+  comparators, chains, composite components).
 
-Usage: tools/derive_r4_base.py PACKAGE_DIR OUTPUT_FILE
-The output is deterministic (sorted types, compact JSON) so CI can check
-that the committed file is what this script derives.
+Usage: tools/derive_r4_base.py PACKAGE_DIR OUTPUT_DIR
+The output is deterministic (sorted, compact JSON) so CI can check that the
+committed files are what this script derives.
 """
 import json
 import sys
@@ -62,10 +66,38 @@ def derive_element(element, resource_names):
     return out
 
 
+SEARCH_PARAM_FIELDS = ("url", "code", "base", "type", "expression", "target", "modifier",
+                       "comparator", "multipleOr", "multipleAnd", "chain", "xpathUsage")
+
+
+def derive_search_parameters(package_dir):
+    with open(f"{package_dir}/Bundle-searchParams.json", encoding="utf-8") as f:
+        bundle = json.load(f)
+    params = []
+    for entry in bundle["entry"]:
+        sp = entry["resource"]
+        out = {k: sp[k] for k in SEARCH_PARAM_FIELDS if k in sp}
+        if sp.get("component"):
+            out["component"] = [{"definition": c["definition"], "expression": c["expression"]}
+                                for c in sp["component"]]
+        params.append(out)
+    params.sort(key=lambda p: p["url"])
+    return {"fhirVersion": "4.0.1",
+            "source": "hl7.fhir.r4.examples 4.0.1: Bundle-searchParams.json",
+            "derivedBy": "tools/derive_r4_base.py",
+            "searchParameters": params}
+
+
+def write_json(path, data):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+        f.write("\n")
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    package_dir, output = sys.argv[1], sys.argv[2]
+    package_dir, output_dir = sys.argv[1], sys.argv[2]
     sds = []
     for name in ("Bundle-types.json", "Bundle-resources.json"):
         with open(f"{package_dir}/{name}", encoding="utf-8") as f:
@@ -100,9 +132,8 @@ def main():
              "source": "hl7.fhir.r4.examples 4.0.1: Bundle-types.json, Bundle-resources.json",
              "derivedBy": "tools/derive_r4_base.py",
              "primitives": primitives, "types": types}
-    with open(output, "w", encoding="utf-8") as f:
-        json.dump(model, f, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-        f.write("\n")
+    write_json(f"{output_dir}/type-model.json", model)
+    write_json(f"{output_dir}/search-parameters.json", derive_search_parameters(package_dir))
 
 
 if __name__ == "__main__":

@@ -71,17 +71,19 @@ cmake --build build
 begin "tests (build/)"
 run_ctest build
 
-begin "derived R4 type model (tools/derive_r4_base.py)"
+begin "derived R4 definitions (tools/derive_r4_base.py)"
 # The ctest fixture has fetched the package; this is a no-op then.
 bash tools/fetch_r4_examples.sh build/r4-examples
-python3 tools/derive_r4_base.py build/r4-examples/package build/type-model.derived.json
-if ! cmp fhir-profiles/r4-base/type-model.json build/type-model.derived.json; then
-  echo "run-tests: fhir-profiles/r4-base/type-model.json is not what tools/derive_r4_base.py derives;" \
-    "regenerate it: tools/derive_r4_base.py build/r4-examples/package" \
-    "fhir-profiles/r4-base/type-model.json" >&2
-  exit 1
-fi
-echo "fhir-profiles/r4-base/type-model.json is up to date"
+rm -rf build/r4-base.derived && mkdir -p build/r4-base.derived
+python3 tools/derive_r4_base.py build/r4-examples/package build/r4-base.derived
+for f in type-model.json search-parameters.json; do
+  if ! cmp "fhir-profiles/r4-base/$f" "build/r4-base.derived/$f"; then
+    echo "run-tests: fhir-profiles/r4-base/$f is not what tools/derive_r4_base.py derives;" \
+      "regenerate: tools/derive_r4_base.py build/r4-examples/package fhir-profiles/r4-base" >&2
+    exit 1
+  fi
+done
+echo "fhir-profiles/r4-base/ is up to date"
 
 begin "build with AddressSanitizer + UBSan (build-asan/)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFHIR_ENGINE_WERROR=ON \

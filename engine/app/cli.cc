@@ -16,6 +16,12 @@ constexpr std::string_view kUsage =
     "  convert --to json|xml [--pretty] FILE   convert a FHIR R4 resource between JSON and XML\n"
     "  validate FILE...                       validate resources against the R4 base definitions;\n"
     "                                         prints an OperationOutcome, exit 0 only when valid\n"
+    "  fhirpath [--resource FILE] [--pretty] EXPRESSION\n"
+    "                                         evaluate a FHIRPath expression; prints the result\n"
+    "                                         as a JSON array of {\"type\", \"value\"}\n"
+    "  serve [--config FILE] [--host H] [--port P] [--database PATH]\n"
+    "                                         run the FHIR REST server (base /fhir) until\n"
+    "                                         SIGTERM or SIGINT; --port 0 picks a free port\n"
     "  version                                print the engine and FHIR versions\n"
     "  help                                   print this text\n"
     "\n"
@@ -60,6 +66,8 @@ int RunCli(std::span<const std::string_view> args, std::ostream& out, std::ostre
   std::span<const std::string_view> rest = args.subspan(1);
   if (command == "convert") return RunConvert(rest, out, err);
   if (command == "validate") return RunValidate(rest, out, err);
+  if (command == "serve") return RunServe(rest, out, err);
+  if (command == "fhirpath") return RunFhirpath(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "fhir-engine " FHIR_ENGINE_VERSION " (FHIR R4 4.0.1)\n";
     return kExitOk;

@@ -9,5 +9,7 @@ namespace fhirengine::fhir {
 
 // fhir-profiles/r4-base/type-model.json (see tools/derive_r4_base.py).
 std::string_view EmbeddedR4TypeModel();
+// fhir-profiles/r4-base/search-parameters.json (same script).
+std::string_view EmbeddedR4SearchParameters();
 
 }  // namespace fhirengine::fhir

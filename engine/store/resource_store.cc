@@ -80,6 +80,19 @@ struct Reader {
   SQLite::Statement version;
 };
 
+// Resets a cached statement when the read is over. A statement left on a
+// row keeps its connection's read transaction, and with it a stale WAL
+// snapshot, open: later reads on that connection would not see new commits.
+struct ResetOnExit {
+  SQLite::Statement& q;
+  ~ResetOnExit() {
+    try {
+      q.reset();
+    } catch (const std::exception&) {  // nothing to do; the next use resets again
+    }
+  }
+};
+
 struct PendingBatch {
   std::vector<WriteOp> ops;
   BatchCallback done;
@@ -366,6 +379,7 @@ Result<StoredResource> ResourceStore::Read(const std::string& type, const std::s
     Impl::ReaderLease lease = impl_->Lease();
     SQLite::Statement& q = lease.reader->current;
     q.reset();
+    ResetOnExit reset_after{q};
     q.bind(1, type);
     q.bind(2, id);
     if (!q.executeStep()) return NotFound(type + "/" + id + " is not known");
@@ -381,6 +395,7 @@ Result<StoredResource> ResourceStore::ReadVersion(const std::string& type, const
     Impl::ReaderLease lease = impl_->Lease();
     SQLite::Statement& q = lease.reader->version;
     q.reset();
+    ResetOnExit reset_after{q};
     q.bind(1, type);
     q.bind(2, id);
     q.bind(3, version);

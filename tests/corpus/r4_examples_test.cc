@@ -14,6 +14,7 @@
 #include "engine/fhir/xml_reader.h"
 #include "engine/fhir/xml_writer.h"
 #include "engine/json/json_parser.h"
+#include "engine/search/index_extractor.h"
 #include "engine/validation/structural_validator.h"
 
 namespace fhirengine {
@@ -142,6 +143,20 @@ TEST_F(R4Examples, CanonicalJsonIsStableAndEqual) {
     ASSERT_TRUE(twice.ok()) << example.name;
     EXPECT_EQ(*once, *twice) << example.name;
   }
+}
+
+TEST_F(R4Examples, EverySearchParameterEvaluatesOnEveryExample) {
+  // Each official SearchParameter expression runs without error on every
+  // example of its base types (a failure would leave a resource unfindable).
+  std::size_t entries = 0;
+  for (const testing::ExampleFile& example : *examples_) {
+    Result<json::Document> doc = json::Parse(example.text);
+    ASSERT_TRUE(doc.ok()) << example.name;
+    search::ExtractionResult r = search::ExtractIndexEntries(doc->root());
+    for (const std::string& failure : r.failures) ADD_FAILURE() << example.name << ": " << failure;
+    entries += r.entries.size();
+  }
+  EXPECT_GT(entries, 100000u);  // 136,582 at the time of writing
 }
 
 }  // namespace

@@ -169,5 +169,21 @@ TEST_F(ResourceStoreTest, ConcurrentIfMatchWritersLoseNoUpdate) {
   EXPECT_EQ(store_->Read("Location", "counter")->version, 201);
 }
 
+// Regression: a read left its cached statement on a row, which kept that
+// reader's WAL snapshot open, so later reads on it missed new commits.
+TEST_F(ResourceStoreTest, ReadsSeeCommitsAfterEarlierReads) {
+  ASSERT_TRUE(store_->Write({Put("b1", R"({"v":1})")}).ok());
+  for (int i = 0; i < 8; ++i) {  // touch every pooled reader, both statements
+    ASSERT_TRUE(store_->ReadVersion("Location", "b1", 1).ok());
+    ASSERT_TRUE(store_->Read("Location", "b1").ok());
+  }
+  ASSERT_TRUE(store_->Write({Put("b1", R"({"v":2})")}).ok());
+  for (int i = 0; i < 8; ++i) {
+    Result<StoredResource> current = store_->Read("Location", "b1");
+    ASSERT_TRUE(current.ok());
+    EXPECT_EQ(current->version, 2) << "read " << i;
+  }
+}
+
 }  // namespace
 }  // namespace fhirengine::store

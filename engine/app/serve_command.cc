@@ -1,0 +1,157 @@
+// `fhir-engine serve`: the store, the FHIR API and the HTTP server wired
+// together, until SIGTERM or SIGINT.
+#include <pthread.h>
+#include <signal.h>
+
+#include <charconv>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "engine/app/cli.h"
+#include "engine/app/server_config.h"
+#include "engine/core/log.h"
+#include "engine/rest/fhir_api.h"
+#include "engine/rest/http_server.h"
+#include "engine/store/resource_store.h"
+
+namespace fhirengine::app {
+namespace {
+
+constexpr std::string_view kServeUsage =
+    "usage: fhir-engine serve [--config FILE] [--host HOST] [--port PORT] [--database PATH]\n";
+
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  (void)out;  // logs go to stdout through log::Write, one JSON object per line
+  std::string config_path;
+  std::optional<std::string> host, database;
+  std::optional<std::uint16_t> port;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      err << kServeUsage;
+      return kExitOk;
+    }
+    if (a != "--config" && a != "--host" && a != "--port" && a != "--database") {
+      err << "fhir-engine serve: unknown argument '" << a << "'\n" << kServeUsage;
+      return kExitUsage;
+    }
+    if (i + 1 >= args.size()) {
+      err << "fhir-engine serve: " << a << " needs a value\n" << kServeUsage;
+      return kExitUsage;
+    }
+    const std::string_view value = args[++i];
+    if (a == "--config") config_path = std::string(value);
+    if (a == "--host") host = std::string(value);
+    if (a == "--database") database = std::string(value);
+    if (a == "--port") {
+      unsigned p = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), p);
+      if (ec != std::errc() || end != value.data() + value.size() || p > 65535) {
+        err << "fhir-engine serve: --port '" << value << "' is not a port number (0-65535)\n";
+        return kExitUsage;
+      }
+      port = static_cast<std::uint16_t>(p);
+    }
+  }
+  ServerConfig config;
+  if (!config_path.empty()) {
+    Result<ServerConfig> loaded = LoadServerConfig(config_path);
+    if (!loaded.ok()) {
+      err << "fhir-engine serve: " << loaded.status().message() << "\n";
+      return kExitUsage;
+    }
+    config = std::move(loaded).value();
+  }
+  if (host) config.host = *host;
+  if (port) config.port = *port;
+  if (database) config.database = *database;
+
+  // From here on SIGINT and SIGTERM are blocked in every thread (the store's
+  // writer and the io threads inherit the mask); this thread takes them with
+  // sigwait. A closed client socket must not kill the process: ignore SIGPIPE.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigset_t previous_mask;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous_mask);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction previous_pipe {};
+  sigaction(SIGPIPE, &ignore, &previous_pipe);
+  auto restore_signals = [&] {
+    sigaction(SIGPIPE, &previous_pipe, nullptr);
+    pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
+  };
+
+  store::StoreOptions store_options;
+  store_options.path = config.database;
+  store_options.durability = config.durability;
+  Result<std::unique_ptr<store::ResourceStore>> opened = store::ResourceStore::Open(store_options);
+  if (!opened.ok()) {
+    log::Write(log::Level::kError, "cannot open the store", {{"error", opened.status().message()}});
+    err << "fhir-engine serve: " << opened.status().message() << "\n";
+    restore_signals();
+    return kExitInvalid;
+  }
+  std::unique_ptr<store::ResourceStore> store = std::move(opened).value();
+
+  rest::HttpServerOptions http;
+  http.host = config.host;
+  http.port = config.port;
+  http.threads = config.EffectiveThreads();
+  http.max_body_bytes = config.max_body_bytes;
+  http.max_header_bytes = config.max_header_bytes;
+  http.request_timeout = config.request_timeout;
+  http.idle_timeout = config.idle_timeout;
+  http.max_connections = config.max_connections;
+  http.server_name = "fhir-engine/" FHIR_ENGINE_VERSION;
+  Result<std::unique_ptr<rest::HttpServer>> listening = rest::HttpServer::Listen(http);
+  if (!listening.ok()) {
+    log::Write(log::Level::kError, "cannot listen", {{"error", listening.status().message()}});
+    err << "fhir-engine serve: " << listening.status().message() << "\n";
+    store.reset();
+    restore_signals();
+    return kExitInvalid;
+  }
+  std::unique_ptr<rest::HttpServer> server = std::move(listening).value();
+
+  rest::FhirApiOptions api_options;
+  api_options.base_url = !config.base_url.empty() ? config.base_url
+                                                  : "http://" + UrlHost(config.host) + ":" +
+                                                        std::to_string(server->port()) + "/fhir";
+  api_options.software_version = FHIR_ENGINE_VERSION;
+  api_options.parse_limits.max_document_bytes = config.max_body_bytes;
+  auto api = std::make_unique<rest::FhirApi>(*store, api_options);
+  server->Serve(*api);
+  log::Write(log::Level::kInfo, "listening",
+             {{"host", config.host},
+              {"port", server->port()},
+              {"base", api_options.base_url},
+              {"database", config.database},
+              {"threads", http.threads}});
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  log::Write(log::Level::kInfo, "shutting down",
+             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // In flight: a request may need its whole read and write deadlines.
+  server->Shutdown(2 * config.request_timeout);
+  // Drains the writer; late callbacks post into the stopped io_context,
+  // which the server still owns.
+  store.reset();
+  server.reset();
+  api.reset();
+  log::Write(log::Level::kInfo, "stopped");
+  restore_signals();
+  return kExitOk;
+}
+
+}  // namespace fhirengine::app

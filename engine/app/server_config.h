@@ -1,0 +1,54 @@
+// The `serve` configuration file: where to listen, which database, and the
+// server's hard limits. Every key is checked; an unknown key is an error
+// naming its JSON path, so a typo never silently falls back to a default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/core/status.h"
+#include "engine/store/resource_store.h"
+
+namespace fhirengine::app {
+
+// {
+//   "server": {
+//     "host": "127.0.0.1", "port": 8080, "threads": 2,
+//     "base-url": "https://fhir.example.org/fhir",
+//     "limits": { "max-body-bytes": 16777216, "max-header-bytes": 16384,
+//                 "request-timeout-ms": 30000, "idle-timeout-ms": 60000,
+//                 "max-connections": 1024 }
+//   },
+//   "store": { "database": "fhir-engine.db", "durability": "full" }
+// }
+// Every key is optional; the defaults are below.
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 0;       // 0: the hardware threads, at least 2
+  std::string base_url;  // empty: http://host:port/fhir
+  std::size_t max_body_bytes = 16u << 20;
+  std::size_t max_header_bytes = 16u << 10;
+  std::chrono::milliseconds request_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::size_t max_connections = 1024;
+  std::string database = "fhir-engine.db";  // relative to the working directory
+  store::Durability durability = store::Durability::kFull;
+
+  // `threads`, or the default when 0.
+  int EffectiveThreads() const;
+};
+
+// Parses the configuration text; `source` names it in messages
+// ("config/demo.json: $.server.port: expected an integer from 0 to 65535").
+// kInvalidArgument for syntax errors, wrong types, values out of range and
+// unknown keys.
+Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view source);
+
+// Reads and parses a configuration file (kIoError when unreadable).
+Result<ServerConfig> LoadServerConfig(const std::string& path);
+
+}  // namespace fhirengine::app

@@ -1,0 +1,161 @@
+// Element access on the JSON tree, typed by the R4 type model.
+#include "engine/fhirpath/navigation.h"
+
+#include <string>
+
+namespace fhirengine::fhirpath::internal {
+namespace {
+
+// Appends one element's value(s): arrays are flattened and paired with the
+// "_name" twin array; resources are typed by their own resourceType.
+void AddValues(const json::Value* value, const json::Value* twin, const fhir::TypeDef* type,
+               const json::Value* resource, const fhir::TypeModel& model, Collection& out) {
+  auto add = [&](const json::Value* v, const json::Value* tw) {
+    if (v != nullptr && v->IsNull()) v = nullptr;
+    if (tw != nullptr && tw->IsNull()) tw = nullptr;
+    if (v == nullptr && tw == nullptr) return;
+    Node n{v, tw, type, resource};
+    if (v != nullptr && v->IsObject() && (type == nullptr || type->IsResource()) &&
+        v->Find("resourceType") != nullptr) {
+      if (const fhir::TypeDef* rt = ResourceType(*v, model)) {
+        n.type = rt;
+        n.resource = v;
+      }
+    }
+    out.push_back(Item::FromNode(n));
+  };
+  if (value != nullptr && value->IsArray()) {
+    std::span<const json::Value> twins;
+    if (twin != nullptr && twin->IsArray()) twins = twin->elements();
+    const std::span<const json::Value> values = value->elements();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      add(&values[i], i < twins.size() ? &twins[i] : nullptr);
+    }
+  } else if (value == nullptr && twin != nullptr && twin->IsArray()) {
+    for (const json::Value& tw : twin->elements()) add(nullptr, &tw);
+  } else {
+    add(value, twin);
+  }
+}
+
+const json::Value* FindTwin(const json::Value& object, std::string_view name) {
+  std::string key;
+  key.reserve(name.size() + 1);
+  key.push_back('_');
+  key.append(name);
+  return object.Find(key);
+}
+
+}  // namespace
+
+Node RootNode(const json::Value& resource, const fhir::TypeModel& model) {
+  return Node{&resource, nullptr, ResourceType(resource, model), &resource};
+}
+
+bool AppendMember(const Node& node, std::string_view name, const fhir::TypeModel& model,
+                  bool lenient_choice, Collection& out) {
+  const fhir::TypeDef* t = node.type;
+  if (t == nullptr) {
+    if (node.value != nullptr && node.value->IsObject()) {
+      if (const json::Value* v = node.value->Find(name)) {
+        AddValues(v, nullptr, nullptr, node.resource, model, out);
+      }
+    }
+    return true;
+  }
+  if (t->IsPrimitive()) {
+    if (name != "extension" && name != "id") return false;
+    if (node.twin != nullptr && node.twin->IsObject()) {
+      const fhir::ElementDef* e = t->FindElement(name);
+      const fhir::TypeDef* type = (e != nullptr && !e->types.empty()) ? e->types[0].type : nullptr;
+      AddValues(node.twin->Find(name), nullptr, type, node.resource, model, out);
+    }
+    return true;
+  }
+  const fhir::ElementDef* e = t->FindElement(name);
+  const bool is_object = node.value != nullptr && node.value->IsObject();
+  if (e != nullptr) {
+    if (!is_object) return true;
+    const json::Value& object = *node.value;
+    if (e->is_choice) {
+      // The one member whose name is this element's name plus a type suffix.
+      for (const json::Member& m : object.members()) {
+        std::string_view key = m.key;
+        if (!key.empty() && key[0] == '_') key.remove_prefix(1);
+        if (key.size() <= name.size() || !key.starts_with(name)) continue;
+        const fhir::Property* p = t->FindProperty(key);
+        if (p == nullptr || p->element != e) continue;
+        AddValues(object.Find(key), FindTwin(object, key), p->type->type, node.resource, model,
+                  out);
+        break;
+      }
+      return true;
+    }
+    const fhir::TypeDef* type = e->types.empty() ? nullptr : e->types[0].type;
+    const bool primitive = type != nullptr && type->IsPrimitive();
+    AddValues(object.Find(name), primitive ? FindTwin(object, name) : nullptr, type, node.resource,
+              model, out);
+    return true;
+  }
+  if (lenient_choice) {
+    const fhir::Property* p = t->FindProperty(name);
+    if (p != nullptr && p->element->is_choice) {
+      if (is_object) {
+        AddValues(node.value->Find(name), FindTwin(*node.value, name), p->type->type, node.resource,
+                  model, out);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+void AppendChildren(const Node& node, const fhir::TypeModel& model, Collection& out) {
+  const fhir::TypeDef* t = node.type;
+  if (node.value == nullptr || !node.value->IsObject()) {
+    // A primitive: its id and extensions live in the twin.
+    if (node.twin != nullptr && node.twin->IsObject() && t != nullptr) {
+      AppendMember(node, "id", model, false, out);
+      AppendMember(node, "extension", model, false, out);
+    }
+    return;
+  }
+  const json::Value& object = *node.value;
+  for (const json::Member& m : object.members()) {
+    std::string_view key = m.key;
+    if (key == "resourceType") continue;
+    const json::Value* value = &m.value;
+    const json::Value* twin = nullptr;
+    if (!key.empty() && key[0] == '_') {
+      key.remove_prefix(1);
+      if (object.Find(key) != nullptr) continue;  // listed with its value
+      twin = value;
+      value = nullptr;
+    } else {
+      twin = FindTwin(object, key);
+    }
+    const fhir::TypeDef* type = nullptr;
+    if (t != nullptr) {
+      if (const fhir::Property* p = t->FindProperty(key)) type = p->type->type;
+    }
+    AddValues(value, twin, type, node.resource, model, out);
+  }
+}
+
+void AppendExtensions(const Node& node, std::string_view url, const fhir::TypeModel& model,
+                      Collection& out) {
+  Collection all;
+  if (node.type != nullptr) {
+    AppendMember(node, "extension", model, false, all);
+  } else if (node.value != nullptr && node.value->IsObject()) {
+    AppendMember(node, "extension", model, false, all);
+  }
+  for (Item& item : all) {
+    const json::Value* v = item.node().value;
+    if (v == nullptr || !v->IsObject()) continue;
+    const json::Value* u = v->Find("url");
+    if (u != nullptr && u->IsString() && u->text() == url) out.push_back(std::move(item));
+  }
+}
+
+}  // namespace fhirengine::fhirpath::internal

@@ -1,0 +1,24 @@
+// The server's CapabilityStatement, built from what this build really
+// implements (every concrete R4 resource type, the interactions of
+// fhir_api.cc), never from wishes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/fhir/type_model.h"
+#include "engine/json/json_value.h"
+
+namespace fhirengine::rest {
+
+struct CapabilityOptions {
+  std::string base_url;          // implementation.url
+  std::string software_version;  // software.version
+  std::int64_t date_ms = 0;      // CapabilityStatement.date (server start)
+};
+
+// The CapabilityStatement, built in `doc`.
+json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOptions& options,
+                                     const fhir::TypeModel& model = fhir::TypeModel::R4());
+
+}  // namespace fhirengine::rest

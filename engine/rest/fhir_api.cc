@@ -1,0 +1,786 @@
+// The FHIR interactions. Reads answer on the calling io thread; writes are
+// parsed and validated here, stamped and committed by the store's writer,
+// and answered through Responder::resume on the connection's strand (the
+// writer thread only posts, it never serialises responses).
+#include "engine/rest/fhir_api.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <random>
+#include <variant>
+#include <vector>
+
+#include "engine/core/time_format.h"
+#include "engine/fhir/resource_format.h"
+#include "engine/json/json_parser.h"
+#include "engine/json/json_writer.h"
+#include "engine/rest/capability_statement.h"
+#include "engine/rest/etag.h"
+#include "engine/rest/negotiation.h"
+#include "engine/rest/route.h"
+#include "engine/validation/operation_outcome.h"
+#include "engine/validation/structural_validator.h"
+
+namespace fhirengine::rest {
+namespace {
+
+using validation::Issue;
+using validation::IssueType;
+using validation::Severity;
+
+// What the client asked for, beyond the interaction itself.
+struct Context {
+  fhir::Format format = fhir::Format::kJson;
+  bool pretty = false;
+  PreferReturn prefer = PreferReturn::kUnspecified;
+};
+
+RestResponse IssuesResponse(const Context& ctx, int status, std::span<const Issue> issues) {
+  json::Document doc;
+  const json::Value outcome = validation::ToOperationOutcome(issues, doc);
+  RestResponse r;
+  r.status = status;
+  Result<std::string> body = fhir::SerializeResource(outcome, ctx.format, {.pretty = ctx.pretty});
+  fhir::Format format = ctx.format;
+  if (!body.ok()) {  // the XML writer refused our own OperationOutcome: still answer
+    format = fhir::Format::kJson;
+    body = json::Write(outcome, {.pretty = ctx.pretty});
+  }
+  r.content_type = std::string(ContentTypeFor(format));
+  r.body = std::move(body).value();
+  return r;
+}
+
+RestResponse OutcomeResponse(const Context& ctx, int status, Severity severity, IssueType type,
+                             std::string message) {
+  const Issue issue{severity, type, "", std::move(message)};
+  return IssuesResponse(ctx, status, std::span<const Issue>(&issue, 1));
+}
+
+RestResponse ErrorResponse(const Context& ctx, int status, std::string message) {
+  return OutcomeResponse(ctx, status, status >= 500 ? Severity::kFatal : Severity::kError,
+                         IssueTypeFor(status), std::move(message));
+}
+
+RestResponse InfoResponse(const Context& ctx, int status, std::string message) {
+  return OutcomeResponse(ctx, status, Severity::kInformation, IssueType::kInformational,
+                         std::move(message));
+}
+
+// The stored canonical JSON in the negotiated format.
+Result<std::string> RenderStored(const Context& ctx, const std::string& stored_json) {
+  if (ctx.format == fhir::Format::kJson && !ctx.pretty) return stored_json;
+  Result<json::Document> doc = json::Parse(stored_json);
+  if (!doc.ok()) return Internal("stored resource does not parse: " + doc.status().message());
+  return fhir::SerializeResource(doc->root(), ctx.format, {.pretty = ctx.pretty});
+}
+
+void AddVersionHeaders(RestResponse& r, std::int64_t version, std::int64_t last_updated_ms) {
+  r.AddHeader("ETag", FormatVersionETag(version));
+  r.AddHeader("Last-Modified", FormatHttpDate(last_updated_ms));
+}
+
+std::string VersionUrl(const std::string& base, const std::string& type, const std::string& id,
+                       std::int64_t version) {
+  return base + "/" + type + "/" + id + "/_history/" + std::to_string(version);
+}
+
+// Percent-encodes a query parameter value (RFC 3986 unreserved kept).
+std::string EncodeQueryValue(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : in) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+  return out;
+}
+
+// Parses a non-negative integer query parameter.
+std::optional<std::size_t> ParseCount(const std::string& text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  std::size_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return v;
+}
+
+// The shared state every interaction needs.
+struct Env {
+  store::ResourceStore& store;
+  const FhirApiOptions& options;
+};
+
+// ---- reads -----------------------------------------------------------------
+
+bool NotModified(const RestRequest& req, const store::StoredResource& r) {
+  // If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
+  if (!req.if_none_match.empty()) return ETagListMatches(req.if_none_match, r.version);
+  if (!req.if_modified_since.empty()) {
+    std::optional<std::int64_t> since = ParseHttpDate(req.if_modified_since);
+    // HTTP dates have whole seconds: compare at that precision.
+    return since.has_value() && (r.last_updated_ms / 1000) * 1000 <= *since;
+  }
+  return false;
+}
+
+RestResponse Read(const Env& env, const Context& ctx, const Route& route, const RestRequest& req) {
+  const bool vread = route.interaction == Interaction::kVread;
+  Result<store::StoredResource> found =
+      vread ? env.store.ReadVersion(route.type, route.id, route.version)
+            : env.store.Read(route.type, route.id);
+  const std::string name = route.type + "/" + route.id;
+  if (!found.ok()) {
+    if (found.status().code() == StatusCode::kNotFound) {
+      return ErrorResponse(ctx, 404,
+                           vread ? name + " has no version " + std::to_string(route.version)
+                                 : name + " is not known");
+    }
+    return ErrorResponse(ctx, 500, found.status().message());
+  }
+  if (found->deleted) {
+    RestResponse r = ErrorResponse(
+        ctx, 410, name + " was deleted (version " + std::to_string(found->version) + ")");
+    AddVersionHeaders(r, found->version, found->last_updated_ms);
+    return r;
+  }
+  RestResponse r;
+  AddVersionHeaders(r, found->version, found->last_updated_ms);
+  if (NotModified(req, *found)) {
+    r.status = 304;
+    return r;
+  }
+  Result<std::string> body = RenderStored(ctx, found->json);
+  if (!body.ok()) return ErrorResponse(ctx, 500, body.status().message());
+  r.status = 200;
+  r.content_type = std::string(ContentTypeFor(ctx.format));
+  r.body = std::move(body).value();
+  return r;
+}
+
+// ---- history ---------------------------------------------------------------
+
+json::Value Str(json::Document& doc, std::string_view s) { return doc.MakeString(s); }
+
+RestResponse History(const Env& env, const Context& ctx, const Route& route,
+                     const RequestTarget& target) {
+  for (const char* unsupported : {"_at", "_list", "_sort", "_summary", "_elements"}) {
+    if (target.Find(unsupported) != nullptr) {
+      return OutcomeResponse(ctx, 400, Severity::kError, IssueType::kNotSupported,
+                             std::string(unsupported) + " is not supported on history yet");
+    }
+  }
+  store::ResourceStore::HistoryQuery query;
+  query.type = route.type;
+  query.id = route.id;
+  const std::string* since = target.Find("_since");
+  if (since != nullptr) {
+    Result<std::int64_t> ms = ParseInstant(*since);
+    if (!ms.ok()) return ErrorResponse(ctx, 400, "_since: " + ms.status().message());
+    query.since_ms = *ms;
+  }
+  std::size_t count = env.options.default_history_count;
+  if (const std::string* c = target.Find("_count")) {
+    std::optional<std::size_t> parsed = ParseCount(*c);
+    if (!parsed) return ErrorResponse(ctx, 400, "_count '" + *c + "' is not a whole number");
+    count = std::min(*parsed, env.options.max_history_count);
+  }
+  std::size_t offset = 0;
+  if (const std::string* o = target.Find("_offset")) {
+    std::optional<std::size_t> parsed = ParseCount(*o);
+    if (!parsed) return ErrorResponse(ctx, 400, "_offset '" + *o + "' is not a whole number");
+    offset = *parsed;
+  }
+  if (route.interaction == Interaction::kHistoryInstance) {
+    Result<store::StoredResource> current = env.store.Read(route.type, route.id);
+    if (!current.ok()) {
+      if (current.status().code() == StatusCode::kNotFound) {
+        return ErrorResponse(ctx, 404, route.type + "/" + route.id + " is not known");
+      }
+      return ErrorResponse(ctx, 500, current.status().message());
+    }
+  }
+  query.count = count + 1;  // one more tells whether there is a next page
+  query.offset = offset;
+  Result<std::vector<store::StoredResource>> rows = env.store.History(query);
+  if (!rows.ok()) return ErrorResponse(ctx, 500, rows.status().message());
+  // _count=0 asks for no entries (FHIR: a count only); it has no next page.
+  const bool more = count > 0 && rows->size() > count;
+  if (rows->size() > count) rows->resize(count);
+
+  const std::string& base = env.options.base_url;
+  std::string path = base;
+  if (!route.type.empty()) path += "/" + route.type;
+  if (!route.id.empty()) path += "/" + route.id;
+  path += "/_history";
+  auto page_url = [&](std::size_t page_offset) {
+    std::string url = path + "?_count=" + std::to_string(count);
+    if (since != nullptr) url += "&_since=" + EncodeQueryValue(*since);
+    if (page_offset > 0) url += "&_offset=" + std::to_string(page_offset);
+    if (const std::string* f = target.Find("_format")) url += "&_format=" + EncodeQueryValue(*f);
+    if (ctx.pretty) url += "&_pretty=true";
+    return url;
+  };
+
+  json::Document doc;
+  std::vector<json::Value> links;
+  links.push_back(doc.MakeObject(std::vector<json::Member>{{"relation", Str(doc, "self")},
+                                                           {"url", Str(doc, page_url(offset))}}));
+  if (more) {
+    links.push_back(doc.MakeObject(std::vector<json::Member>{
+        {"relation", Str(doc, "next")}, {"url", Str(doc, page_url(offset + count))}}));
+  }
+  std::vector<json::Value> entries;
+  entries.reserve(rows->size());
+  for (const store::StoredResource& row : *rows) {
+    std::vector<json::Member> entry;
+    entry.push_back({"fullUrl", Str(doc, base + "/" + row.type + "/" + row.id)});
+    if (!row.deleted) {
+      Result<json::Document> parsed = json::Parse(row.json);
+      if (!parsed.ok()) {
+        return ErrorResponse(ctx, 500,
+                             row.type + "/" + row.id + " version " + std::to_string(row.version) +
+                                 " does not parse");
+      }
+      entry.push_back({"resource", doc.Copy(parsed->root())});
+    }
+    // Replaying this history as a transaction gives the same resources:
+    // every version is a PUT to its own id (client and server ids alike).
+    const std::string url = row.type + "/" + row.id;
+    entry.push_back({"request", doc.MakeObject(std::vector<json::Member>{
+                                    {"method", Str(doc, row.deleted ? "DELETE" : "PUT")},
+                                    {"url", Str(doc, url)}})});
+    const char* status = row.deleted        ? "204 No Content"
+                         : row.version == 1 ? "201 Created"
+                                            : "200 OK";
+    entry.push_back(
+        {"response", doc.MakeObject(std::vector<json::Member>{
+                         {"status", Str(doc, status)},
+                         {"etag", Str(doc, FormatVersionETag(row.version))},
+                         {"lastModified", Str(doc, FormatInstant(row.last_updated_ms))}})});
+    entries.push_back(doc.MakeObject(entry));
+  }
+  std::vector<json::Member> bundle{{"resourceType", Str(doc, "Bundle")},
+                                   {"type", Str(doc, "history")},
+                                   {"link", doc.MakeArray(links)}};
+  if (!entries.empty()) bundle.push_back({"entry", doc.MakeArray(entries)});
+  Result<std::string> body =
+      fhir::SerializeResource(doc.MakeObject(bundle), ctx.format, {.pretty = ctx.pretty});
+  if (!body.ok()) return ErrorResponse(ctx, 500, "history Bundle: " + body.status().message());
+  RestResponse r;
+  r.status = 200;
+  r.content_type = std::string(ContentTypeFor(ctx.format));
+  r.body = std::move(body).value();
+  return r;
+}
+
+// ---- writes ----------------------------------------------------------------
+
+// A resource ready for the store: id set, meta.versionId/lastUpdated present
+// (placeholders) and canonical member order, so the writer's stamp only
+// replaces two values in place and writes the text.
+struct PreparedResource {
+  json::Document doc;
+  json::Value root;
+};
+
+std::shared_ptr<PreparedResource> Prepare(json::Document parsed, const std::string& id) {
+  auto p = std::make_shared<PreparedResource>();
+  p->doc = std::move(parsed);
+  json::Document& doc = p->doc;
+  json::Value& root = doc.root();
+  doc.SetMember(root, "id", doc.MakeString(id));
+  json::Value* meta = root.Find("meta");
+  if (meta == nullptr || !meta->IsObject()) {
+    doc.SetMember(root, "meta", doc.MakeObject(std::span<const json::Member>()));
+    meta = root.Find("meta");
+  }
+  doc.SetMember(*meta, "versionId", doc.MakeString("0"));
+  doc.SetMember(*meta, "lastUpdated", doc.MakeString(FormatInstant(0)));
+  p->root = fhir::Canonicalize(root, doc);
+  return p;
+}
+
+// The WriteOp::stamp: runs on the writer thread, which then owns `p`.
+std::function<std::string(std::int64_t, std::int64_t)> Stamp(std::shared_ptr<PreparedResource> p) {
+  return [p = std::move(p)](std::int64_t version, std::int64_t last_updated_ms) {
+    json::Value* meta = p->root.Find("meta");
+    FE_CHECK(meta != nullptr && meta->IsObject());
+    p->doc.SetMember(*meta, "versionId", p->doc.MakeString(std::to_string(version)));
+    p->doc.SetMember(*meta, "lastUpdated", p->doc.MakeString(FormatInstant(last_updated_ms)));
+    return json::Write(p->root);
+  };
+}
+
+// Parses and validates the body as a `type` resource into `out`; the error
+// response when it is not one.
+std::optional<RestResponse> ParseBody(const Env& env, const Context& ctx, const RestRequest& req,
+                                      const std::string& type, json::Document& out) {
+  if (req.body.empty()) {
+    return ErrorResponse(ctx, 400, "the request has no body; send a " + type + " resource");
+  }
+  Result<fhir::Format> format = RequestBodyFormat(req.content_type, req.body);
+  if (!format.ok()) return ErrorResponse(ctx, 415, format.status().message());
+  Result<json::Document> parsed = fhir::ParseResource(req.body, *format, env.options.parse_limits);
+  if (!parsed.ok()) {
+    const Issue issue = validation::IssueFromStatus(parsed.status());
+    const int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+    return IssuesResponse(ctx, status, std::span<const Issue>(&issue, 1));
+  }
+  const json::Value& root = parsed->root();
+  const json::Value* resource_type = root.Find("resourceType");
+  if (!root.IsObject() || resource_type == nullptr || !resource_type->IsString()) {
+    return ErrorResponse(ctx, 400, "the body is not a FHIR resource (no resourceType)");
+  }
+  if (resource_type->text() != type) {
+    return ErrorResponse(
+        ctx, 400,
+        "the body is a " + std::string(resource_type->text()) + " but the URL names " + type);
+  }
+  out = std::move(parsed).value();
+  return std::nullopt;
+}
+
+std::optional<RestResponse> Validate(const Context& ctx, const json::Document& doc) {
+  validation::IssueCollector issues;
+  Status ran = validation::ValidateStructure(doc.root(), issues);
+  if (!ran.ok()) return ErrorResponse(ctx, 500, "validation could not run: " + ran.message());
+  if (issues.error_count() > 0) return IssuesResponse(ctx, 422, issues.issues());
+  return std::nullopt;
+}
+
+// The client's If-Match as an expected version, or the 400 response.
+std::variant<std::optional<std::int64_t>, RestResponse> ExpectedVersion(const Context& ctx,
+                                                                        const RestRequest& req) {
+  if (req.if_match.empty()) return std::optional<std::int64_t>();
+  std::optional<std::int64_t> v = ParseVersionETag(req.if_match);
+  if (!v) {
+    return ErrorResponse(ctx, 400,
+                         "If-Match '" + req.if_match +
+                             "' is not a version ETag; send W/\"n\" with the version you read");
+  }
+  return v;
+}
+
+// The answer to a committed write, or to the store's refusal of it.
+RestResponse WriteOutcome(const Context& ctx, const std::string& base_url, bool is_create,
+                          bool has_precondition, const Result<std::vector<store::WriteResult>>& r) {
+  if (!r.ok()) {
+    const Status& s = r.status();
+    switch (s.code()) {
+      case StatusCode::kFailedPrecondition:
+      case StatusCode::kNotFound:
+        return ErrorResponse(ctx, has_precondition ? 412 : HttpStatusFor(s), s.message());
+      case StatusCode::kAlreadyExists:
+        return ErrorResponse(ctx, has_precondition ? 412 : 409, s.message());
+      case StatusCode::kUnavailable: {
+        RestResponse resp = ErrorResponse(ctx, 503, s.message());
+        resp.AddHeader("Retry-After", "1");
+        return resp;
+      }
+      default:
+        return ErrorResponse(ctx, HttpStatusFor(s), s.message());
+    }
+  }
+  FE_CHECK(r->size() == 1);
+  const store::WriteResult& w = r->front();
+  const std::string name = w.type + "/" + w.id;
+  RestResponse resp;
+  if (w.deleted) {
+    if (!w.unchanged) AddVersionHeaders(resp, w.version, w.last_updated_ms);
+    if (ctx.prefer == PreferReturn::kOperationOutcome) {
+      RestResponse info = InfoResponse(
+          ctx, 200,
+          w.unchanged ? name + " did not exist or was already deleted; nothing changed"
+                      : "Deleted " + name + " (version " + std::to_string(w.version) + ")");
+      info.headers = std::move(resp.headers);
+      return info;
+    }
+    resp.status = 204;
+    return resp;
+  }
+  const bool created = is_create || w.created;
+  const int status = created ? 201 : 200;
+  switch (ctx.prefer) {
+    case PreferReturn::kMinimal:
+      resp.status = status;
+      break;
+    case PreferReturn::kOperationOutcome:
+      resp = InfoResponse(ctx, status,
+                          std::string(created ? "Created " : "Updated ") + name + " (version " +
+                              std::to_string(w.version) + ")");
+      break;
+    case PreferReturn::kUnspecified:
+    case PreferReturn::kRepresentation: {
+      Result<std::string> body = RenderStored(ctx, w.json);
+      if (!body.ok()) return ErrorResponse(ctx, 500, body.status().message());
+      resp.status = status;
+      resp.content_type = std::string(ContentTypeFor(ctx.format));
+      resp.body = std::move(body).value();
+      break;
+    }
+  }
+  AddVersionHeaders(resp, w.version, w.last_updated_ms);
+  if (created) resp.AddHeader("Location", VersionUrl(base_url, w.type, w.id, w.version));
+  return resp;
+}
+
+// Queues `op`; the response is built on the connection's strand.
+void SubmitWrite(const Env& env, const Context& ctx, const Responder& responder, store::WriteOp op,
+                 bool is_create, bool has_precondition) {
+  std::string base_url = env.options.base_url;
+  env.store.Submit(
+      {std::move(op)}, [responder, ctx, base_url = std::move(base_url), is_create,
+                        has_precondition](Result<std::vector<store::WriteResult>> result) {
+        // On the writer thread: hand over, nothing more.
+        auto shared = std::make_shared<Result<std::vector<store::WriteResult>>>(std::move(result));
+        responder.resume([responder, ctx, base_url, is_create, has_precondition, shared] {
+          responder.reply(WriteOutcome(ctx, base_url, is_create, has_precondition, *shared));
+        });
+      });
+}
+
+// If-None-Exist: only "_id=x" can be answered before search exists. The
+// existing resource's response when it matches, nullopt to go on creating.
+std::optional<RestResponse> ConditionalCreateMatch(const Env& env, const Context& ctx,
+                                                   const Route& route, const RestRequest& req) {
+  std::string_view criteria = req.if_none_exist;
+  if (std::size_t q = criteria.find('?'); q != std::string_view::npos) {
+    criteria = criteria.substr(q + 1);
+  }
+  std::vector<QueryParam> params;
+  Status parsed = ParseQueryString(criteria, params);
+  if (!parsed.ok() || params.size() != 1 || params[0].name != "_id" ||
+      !IsValidId(params[0].value)) {
+    return OutcomeResponse(ctx, 400, Severity::kError, IssueType::kNotSupported,
+                           "If-None-Exist '" + req.if_none_exist +
+                               "' is not supported: until search is implemented, only "
+                               "_id=[id] can be used as a condition");
+  }
+  Result<store::StoredResource> found = env.store.Read(route.type, params[0].value);
+  if (!found.ok()) {
+    if (found.status().code() == StatusCode::kNotFound) return std::nullopt;
+    return ErrorResponse(ctx, 500, found.status().message());
+  }
+  if (found->deleted) return std::nullopt;
+  // One match: no create, 200 with the existing resource (FHIR 3.1.0.8.1).
+  RestResponse resp;
+  switch (ctx.prefer) {
+    case PreferReturn::kMinimal:
+      break;
+    case PreferReturn::kOperationOutcome:
+      resp = InfoResponse(ctx, 200,
+                          route.type + "/" + found->id + " matches If-None-Exist; nothing created");
+      break;
+    case PreferReturn::kUnspecified:
+    case PreferReturn::kRepresentation: {
+      Result<std::string> body = RenderStored(ctx, found->json);
+      if (!body.ok()) return ErrorResponse(ctx, 500, body.status().message());
+      resp.content_type = std::string(ContentTypeFor(ctx.format));
+      resp.body = std::move(body).value();
+      break;
+    }
+  }
+  resp.status = 200;
+  AddVersionHeaders(resp, found->version, found->last_updated_ms);
+  resp.AddHeader("Location",
+                 VersionUrl(env.options.base_url, route.type, found->id, found->version));
+  return resp;
+}
+
+void Create(const Env& env, const Context& ctx, const Route& route, const RestRequest& req,
+            const Responder& responder) {
+  json::Document doc;
+  if (auto error = ParseBody(env, ctx, req, route.type, doc)) return responder.reply(*error);
+  // The server assigns the id; one in the body is ignored (FHIR 3.1.0.8),
+  // so it is not validated either.
+  doc.RemoveMember(doc.root(), "id");
+  doc.RemoveMember(doc.root(), "_id");
+  if (auto error = Validate(ctx, doc)) return responder.reply(*error);
+  if (!req.if_none_exist.empty()) {
+    if (auto existing = ConditionalCreateMatch(env, ctx, route, req)) {
+      return responder.reply(*existing);
+    }
+  }
+  const std::string id = NewResourceId();
+  store::WriteOp op;
+  op.kind = store::WriteKind::kPut;
+  op.type = route.type;
+  op.id = id;
+  op.expected_version = 0;
+  op.stamp = Stamp(Prepare(std::move(doc), id));
+  SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/true, /*has_precondition=*/false);
+}
+
+void Update(const Env& env, const Context& ctx, const Route& route, const RestRequest& req,
+            const Responder& responder) {
+  json::Document doc;
+  if (auto error = ParseBody(env, ctx, req, route.type, doc)) return responder.reply(*error);
+  const json::Value* id = doc.root().Find("id");
+  if (id == nullptr || !id->IsString()) {
+    return responder.reply(ErrorResponse(
+        ctx, 400,
+        "the body has no id; an update must carry the id of the URL ('" + route.id + "')"));
+  }
+  if (id->text() != route.id) {
+    return responder.reply(ErrorResponse(ctx, 400,
+                                         "the body's id '" + std::string(id->text()) +
+                                             "' differs from the URL's id '" + route.id + "'"));
+  }
+  if (auto error = Validate(ctx, doc)) return responder.reply(*error);
+  auto expected = ExpectedVersion(ctx, req);
+  if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
+  store::WriteOp op;
+  op.expected_version = std::get<std::optional<std::int64_t>>(expected);
+  if (!req.if_none_match.empty()) {
+    if (!IsETagWildcard(req.if_none_match) || op.expected_version.has_value()) {
+      return responder.reply(ErrorResponse(
+          ctx, 400, "on update, If-None-Match supports only '*' (create only), without If-Match"));
+    }
+    op.expected_version = 0;
+  }
+  const bool has_precondition = op.expected_version.has_value();
+  op.kind = store::WriteKind::kPut;
+  op.type = route.type;
+  op.id = route.id;
+  op.stamp = Stamp(Prepare(std::move(doc), route.id));
+  SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
+}
+
+void Delete(const Env& env, const Context& ctx, const Route& route, const RestRequest& req,
+            const Responder& responder) {
+  auto expected = ExpectedVersion(ctx, req);
+  if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
+  store::WriteOp op;
+  op.kind = store::WriteKind::kDelete;
+  op.type = route.type;
+  op.id = route.id;
+  op.expected_version = std::get<std::optional<std::int64_t>>(expected);
+  const bool has_precondition = op.expected_version.has_value();
+  SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
+}
+
+RestResponse Health() {
+  RestResponse r;
+  r.status = 200;
+  r.content_type = "application/json";
+  r.body = R"({"status":"ok"})";
+  return r;
+}
+
+}  // namespace
+
+FhirApi::FhirApi(store::ResourceStore& store, FhirApiOptions options)
+    : store_(store), options_(std::move(options)) {
+  json::Document doc;
+  const json::Value cs =
+      BuildCapabilityStatement(doc, {options_.base_url, options_.software_version, NowUnixMs()});
+  std::size_t i = 0;
+  for (fhir::Format format : {fhir::Format::kJson, fhir::Format::kXml}) {
+    for (bool pretty : {false, true}) {
+      Result<std::string> text = fhir::SerializeResource(cs, format, {.pretty = pretty});
+      FE_CHECK(text.ok());  // our own statement must serialise
+      capabilities_[i++] = std::move(text).value();
+    }
+  }
+}
+
+void FhirApi::Handle(RestRequest request, Responder responder) {
+  Context ctx;
+  Result<RequestTarget> target = ParseRequestTarget(request.target);
+  if (!target.ok()) return responder.reply(ErrorResponse(ctx, 400, target.status().message()));
+  RouteResult routed = MatchRoute(request.method, target->segments);
+  if (const Route* r = std::get_if<Route>(&routed); r && r->interaction == Interaction::kHealth) {
+    return responder.reply(Health());
+  }
+  Result<fhir::Format> format = ResponseFormat(target->Find("_format"), request.accept);
+  if (!format.ok()) return responder.reply(ErrorResponse(ctx, 406, format.status().message()));
+  ctx.format = *format;
+  const std::string* pretty = target->Find("_pretty");
+  ctx.pretty = pretty != nullptr && *pretty == "true";
+  ctx.prefer = ParsePreferReturn(request.prefer);
+  if (const RouteError* error = std::get_if<RouteError>(&routed)) {
+    RestResponse r = ErrorResponse(ctx, error->http_status, error->message);
+    if (!error->allow.empty()) r.AddHeader("Allow", error->allow);
+    return responder.reply(std::move(r));
+  }
+  const Route& route = std::get<Route>(routed);
+  const Env env{store_, options_};
+  switch (route.interaction) {
+    case Interaction::kHealth:
+      return responder.reply(Health());
+    case Interaction::kCapabilities: {
+      RestResponse r;
+      r.content_type = std::string(ContentTypeFor(ctx.format));
+      r.body = capabilities_[(ctx.format == fhir::Format::kXml ? 2u : 0u) + (ctx.pretty ? 1u : 0u)];
+      return responder.reply(std::move(r));
+    }
+    case Interaction::kRead:
+    case Interaction::kVread:
+      for (const char* unsupported : {"_summary", "_elements"}) {
+        if (target->Find(unsupported) != nullptr) {
+          return responder.reply(
+              OutcomeResponse(ctx, 400, Severity::kError, IssueType::kNotSupported,
+                              std::string(unsupported) + " is not supported on read yet"));
+        }
+      }
+      return responder.reply(Read(env, ctx, route, request));
+    case Interaction::kHistoryInstance:
+    case Interaction::kHistoryType:
+    case Interaction::kHistorySystem:
+      return responder.reply(History(env, ctx, route, *target));
+    case Interaction::kCreate:
+      return Create(env, ctx, route, request, responder);
+    case Interaction::kUpdate:
+      return Update(env, ctx, route, request, responder);
+    case Interaction::kDelete:
+      return Delete(env, ctx, route, request, responder);
+  }
+  responder.reply(ErrorResponse(ctx, 500, "unhandled interaction"));
+}
+
+RestResponse FhirApi::ProtocolError(int status, std::string_view message) const {
+  return ErrorResponse(Context{}, status, std::string(message));
+}
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 412;
+    case StatusCode::kResourceExhausted:
+      return 413;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kInternal:
+    case StatusCode::kIoError:
+      return 500;
+  }
+  return 500;
+}
+
+validation::IssueType IssueTypeFor(int http_status) {
+  switch (http_status) {
+    case 400:
+      return IssueType::kInvalid;
+    case 404:
+      return IssueType::kNotFound;
+    case 405:
+    case 406:
+    case 415:
+    case 501:
+      return IssueType::kNotSupported;
+    case 408:
+      return IssueType::kTimeout;
+    case 409:
+      return IssueType::kDuplicate;
+    case 410:
+      return IssueType::kDeleted;
+    case 412:
+      return IssueType::kConflict;
+    case 413:
+    case 431:
+      return IssueType::kTooLong;
+    case 422:
+      return IssueType::kProcessing;
+    case 503:
+      return IssueType::kTransient;
+    default:
+      return IssueType::kException;
+  }
+}
+
+std::string_view ReasonPhrase(int http_status) {
+  switch (http_status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "";
+  }
+}
+
+std::string NewResourceId() {
+  unsigned char bytes[16];
+  std::size_t have = 0;
+  while (have < sizeof bytes) {
+    const ssize_t n = ::getrandom(bytes + have, sizeof bytes - have, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    have += static_cast<std::size_t>(n);
+  }
+  if (have < sizeof bytes) {
+    // No getrandom(2) (very old kernel): std::random_device reads the same pool.
+    std::random_device rd;
+    for (unsigned char& b : bytes) b = static_cast<unsigned char>(rd() & 0xff);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(32);
+  for (unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 0xf]);
+  }
+  return id;
+}
+
+}  // namespace fhirengine::rest

@@ -1,0 +1,59 @@
+// The FHIR R4 RESTful interactions over the resource store: capabilities,
+// read, vread, create (conditional on _id), update (create-on-update),
+// delete, history (instance, type, system), conditional headers, Prefer,
+// content negotiation and an OperationOutcome for every error.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/core/limits.h"
+#include "engine/rest/rest_types.h"
+#include "engine/store/resource_store.h"
+#include "engine/validation/issue.h"
+
+namespace fhirengine::rest {
+
+struct FhirApiOptions {
+  // Absolute base for fullUrl and Location: "http://127.0.0.1:8080/fhir".
+  std::string base_url;
+  std::string software_version;
+  ParseLimits parse_limits;
+  std::size_t default_history_count = 100;
+  std::size_t max_history_count = 1000;
+};
+
+// Shared by all io threads; holds no mutable state after construction.
+// Reads run on the calling thread (quick SQLite lookups); writes go to the
+// store's writer with Submit() and answer through Responder::resume.
+class FhirApi final : public RequestHandler {
+ public:
+  // `store` must outlive this object and every write it submitted.
+  FhirApi(store::ResourceStore& store, FhirApiOptions options);
+
+  void Handle(RestRequest request, Responder responder) override;
+  RestResponse ProtocolError(int status, std::string_view message) const override;
+
+ private:
+  store::ResourceStore& store_;
+  FhirApiOptions options_;
+  // The CapabilityStatement, serialised once: [json, json pretty, xml, xml pretty].
+  std::array<std::string, 4> capabilities_;
+};
+
+// The HTTP status for a store failure (kFailedPrecondition 412, kNotFound
+// 404, kAlreadyExists 409, kUnavailable 503, kInvalidArgument 400,
+// kResourceExhausted 413, others 500), and its OperationOutcome issue type.
+int HttpStatusFor(const Status& status);
+validation::IssueType IssueTypeFor(int http_status);
+
+// The standard reason phrase ("Not Found"), for entry.response.status.
+std::string_view ReasonPhrase(int http_status);
+
+// A new server-assigned id: 32 lowercase hex digits from the kernel CSPRNG.
+std::string NewResourceId();
+
+}  // namespace fhirengine::rest

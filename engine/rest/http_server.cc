@@ -1,0 +1,548 @@
+// The Beast server, after Beast's advanced server example: an acceptor on
+// its own strand, a Session per connection on its own strand, the classic
+// async_* chain with a deadline on every read and write (tcp_stream
+// timeouts). A Session's life: idle (waiting for a first byte, idle
+// timeout) -> reading (header, optional 100 Continue, body; one deadline for
+// the whole request) -> handling (no deadline: the handler answers, maybe
+// from the store's writer via Responder::resume) -> writing -> idle again,
+// or closing (send side shut, the rest of the input discarded briefly so the
+// client reads our last response instead of a TCP reset).
+#include "engine/rest/http_server.h"
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/core/log.h"
+#include "engine/core/time_format.h"
+
+namespace fhirengine::rest {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// After a Connection: close response: how long and how much of the client's
+// remaining input is read and dropped before the socket closes.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr std::size_t kMaxLingerBytes = 64u << 20;
+// The part of a path written to the access log.
+constexpr std::size_t kMaxLoggedPath = 256;
+// Pause before accepting again after an accept error (EMFILE: out of fds).
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+bool IsHttpError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// The values of header `name`, joined with ", " (RFC 9110 5.3).
+std::string Joined(const http::request<http::string_body>& req, std::string_view name) {
+  std::string out;
+  auto range = req.equal_range(beast::string_view(name.data(), name.size()));
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!out.empty()) out += ", ";
+    out += std::string_view(it->value().data(), it->value().size());
+  }
+  return out;
+}
+
+class Session;
+
+// Everything the server and its sessions share.
+struct ServerState {
+  explicit ServerState(const HttpServerOptions& o) : options(o) {}
+
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void Unregister(std::uint64_t id);
+  std::vector<std::shared_ptr<Session>> LiveSessions();
+  void Shutdown(std::chrono::milliseconds grace);
+
+  const HttpServerOptions options;
+  RequestHandler* handler = nullptr;  // set by Serve
+
+  // Declared before the io_context: sessions destroyed with its queued
+  // handlers still unregister here.
+  mutable std::mutex mutex;
+  std::condition_variable sessions_changed;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::uint64_t next_session_id = 0;
+  bool shutdown_started = false;
+  bool shutdown_done = false;
+
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::optional<net::steady_timer> accept_retry;
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+};
+
+}  // namespace
+
+struct HttpServer::Impl : ServerState {
+  using ServerState::ServerState;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerState& server, std::uint64_t id, tcp::socket&& socket)
+      : server_(server), id_(id), stream_(std::move(socket)) {}
+  ~Session() { server_.Unregister(id_); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void Start() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::WaitForRequest, shared_from_this()));
+  }
+  // Thread-safe: the work runs on the session's strand.
+  void BeginShutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->OnShutdown(); });
+  }
+  void ForceClose() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->Warn("connection cut off at shutdown");
+      self->CloseNow();
+    });
+  }
+
+ private:
+  enum class State { kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
+
+  const HttpServerOptions& options() const { return server_.options; }
+
+  void WaitForRequest() {
+    if (state_ == State::kClosed) return;
+    if (shutting_down_) return CloseNow();
+    parser_.reset();
+    method_.clear();
+    path_.clear();
+    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is waiting
+    state_ = State::kIdle;
+    stream_.expires_after(options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            beast::bind_front_handler(&Session::OnIdleData, shared_from_this()));
+  }
+
+  void OnIdleData(beast::error_code ec, std::size_t n) {
+    if (state_ == State::kClosed) return;
+    if (ec) return CloseNow();  // idle timeout, the client left, or shutdown
+    buffer_.commit(n);
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
+    started_ = Clock::now();
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(options().max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(static_cast<std::uint64_t>(options().max_body_bytes));
+    // One deadline for the whole request: a client that trickles bytes is
+    // cut off when it passes, whatever it has sent by then.
+    stream_.expires_after(options().request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (state_ == State::kClosed) return;
+    if (ec) return OnReadError(ec);
+    const auto& req = parser_->get();
+    method_ = std::string(req.method_string());
+    std::string_view target(req.target().data(), req.target().size());
+    path_ = std::string(target.substr(0, std::min(target.find('?'), kMaxLoggedPath)));
+    if (parser_->is_done()) return Dispatch();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, req.version());
+      http::async_write(stream_, *continue_,
+                        beast::bind_front_handler(&Session::OnContinueSent, shared_from_this()));
+      return;
+    }
+    ReadBody();
+  }
+
+  void OnContinueSent(beast::error_code ec, std::size_t) {
+    if (state_ == State::kClosed) return;
+    if (ec) return CloseNow();
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, std::size_t) {
+    if (state_ == State::kClosed) return;
+    if (ec) return OnReadError(ec);
+    Dispatch();
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Refuse(413, "the request body exceeds the limit of " +
+                             std::to_string(options().max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return Refuse(431, "the request header exceeds the limit of " +
+                             std::to_string(options().max_header_bytes) + " bytes");
+    }
+    if (ec == beast::error::timeout) {
+      Warn("slow client cut off: request not complete within the request timeout");
+      return CloseNow();
+    }
+    if (IsHttpError(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return Refuse(400, "malformed HTTP request: " + ec.message());
+    }
+    CloseNow();  // the client went away
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    http::request<http::string_body>& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
+    version_ = req.version();
+    RestRequest request;
+    request.method = method_;
+    request.target = std::string(req.target());
+    request.accept = Joined(req, "Accept");
+    request.content_type = Joined(req, "Content-Type");
+    request.if_match = Joined(req, "If-Match");
+    request.if_none_match = Joined(req, "If-None-Match");
+    request.if_modified_since = Joined(req, "If-Modified-Since");
+    request.if_none_exist = Joined(req, "If-None-Exist");
+    request.prefer = Joined(req, "Prefer");
+    request.body = std::move(req.body());
+    parser_.reset();
+    auto self = shared_from_this();
+    Responder responder{[self](std::function<void()> work) {
+                          net::post(self->stream_.get_executor(), std::move(work));
+                        },
+                        [self](RestResponse response) {
+                          net::dispatch(self->stream_.get_executor(),
+                                        [self, response = std::move(response)]() mutable {
+                                          self->Send(std::move(response));
+                                        });
+                        }};
+    try {
+      server_.handler->Handle(std::move(request), std::move(responder));
+    } catch (const std::exception& e) {
+      // Exceptions stop here: this request fails, the server goes on.
+      log::Write(log::Level::kError, "handler failed",
+                 {{"conn", id_}, {"path", path_}, {"error", e.what()}});
+      if (state_ == State::kHandling) {
+        Send(server_.handler->ProtocolError(500, "internal error while handling the request"));
+      }
+    }
+  }
+
+  void Send(RestResponse r) {
+    if (state_ == State::kClosed) return;  // cut off while the handler worked
+    FE_CHECK(state_ == State::kHandling);  // one response per request
+    state_ = State::kWriting;
+    status_ = r.status;
+    response_ = {};
+    response_.version(version_);
+    response_.result(static_cast<unsigned>(r.status));
+    response_.set(http::field::server, options().server_name);
+    response_.set(http::field::date, FormatHttpDate(NowUnixMs()));
+    for (auto& [name, value] : r.headers) response_.insert(name, value);
+    if (!r.content_type.empty()) response_.set(http::field::content_type, r.content_type);
+    response_.keep_alive(keep_alive_ && !shutting_down_);
+    const bool bodiless = r.status / 100 == 1 || r.status == 204 || r.status == 304;
+    if (bodiless) {
+      response_.body().clear();
+    } else if (head_) {
+      response_.content_length(r.body.size());  // what GET would send, without it
+    } else {
+      response_.body() = std::move(r.body);
+      response_.prepare_payload();
+    }
+    stream_.expires_after(options().request_timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&Session::OnWritten, shared_from_this()));
+  }
+
+  void OnWritten(beast::error_code ec, std::size_t bytes) {
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    log::Write(log::Level::kInfo, "request",
+               {{"conn", id_},
+                {"method", method_.empty() ? std::string_view("-") : std::string_view(method_)},
+                {"path", path_.empty() ? std::string_view("-") : std::string_view(path_)},
+                {"status", status_},
+                {"bytes", bytes},
+                {"duration_ms", ms}});
+    if (state_ == State::kClosed) return;
+    if (ec) return CloseNow();
+    if (!response_.keep_alive()) return Linger();
+    response_ = {};
+    WaitForRequest();
+  }
+
+  // Answers a request that was not read completely, then closes.
+  void Refuse(int status, std::string message) {
+    Warn(message);
+    state_ = State::kHandling;
+    keep_alive_ = false;
+    head_ = false;
+    Send(server_.handler->ProtocolError(status, message));
+  }
+
+  void Linger() {
+    state_ = State::kClosing;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::min(kLingerTime, options().request_timeout));
+    lingered_ = 0;
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+  }
+
+  void OnLinger(beast::error_code ec, std::size_t n) {
+    if (state_ == State::kClosed) return;
+    lingered_ += n;
+    if (ec || lingered_ > kMaxLingerBytes) return CloseNow();
+    stream_.async_read_some(net::buffer(discard_),
+                            beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+  }
+
+  void OnShutdown() {
+    shutting_down_ = true;
+    if (state_ == State::kIdle) CloseNow();
+    // Otherwise the request in flight finishes; its response closes.
+  }
+
+  void CloseNow() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  void Warn(std::string_view what) {
+    log::Write(log::Level::kWarning, what,
+               {{"conn", id_}, {"path", path_.empty() ? std::string_view("-") : path_}});
+  }
+
+  ServerState& server_;
+  const std::uint64_t id_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> response_;
+  std::array<char, 16384> discard_{};
+  State state_ = State::kIdle;
+  bool shutting_down_ = false;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  unsigned version_ = 11;
+  int status_ = 0;
+  std::size_t lingered_ = 0;
+  Clock::time_point started_ = Clock::now();
+  std::string method_;
+  std::string path_;
+};
+
+}  // namespace
+
+void ServerState::DoAccept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void ServerState::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    log::Write(log::Level::kWarning, "accept failed", {{"error", ec.message()}});
+    accept_retry.emplace(acceptor.get_executor(), kAcceptRetry);
+    accept_retry->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) DoAccept();
+    });
+    return;
+  }
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(mutex);
+    if (!shutdown_started && sessions.size() < options.max_connections) {
+      const std::uint64_t id = ++next_session_id;
+      session = std::make_shared<Session>(*this, id, std::move(socket));
+      sessions.emplace(id, session);
+    }
+  }
+  if (session) {
+    session->Start();
+  } else {
+    // Over the cap: a short answer, written without waiting, then close.
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+        "Connection: close\r\n\r\n";
+    beast::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(net::buffer(kBusy.data(), kBusy.size()), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    log::Write(log::Level::kWarning, "connection refused: at the connection limit",
+               {{"max_connections", options.max_connections}});
+  }
+  DoAccept();
+}
+
+void ServerState::Unregister(std::uint64_t id) {
+  std::lock_guard lock(mutex);
+  sessions.erase(id);
+  sessions_changed.notify_all();
+}
+
+std::vector<std::shared_ptr<Session>> ServerState::LiveSessions() {
+  std::lock_guard lock(mutex);
+  std::vector<std::shared_ptr<Session>> out;
+  for (auto& [id, weak] : sessions) {
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void ServerState::Shutdown(std::chrono::milliseconds grace) {
+  {
+    std::unique_lock lock(mutex);
+    if (shutdown_started) {
+      sessions_changed.wait(lock, [&] { return shutdown_done; });
+      return;
+    }
+    shutdown_started = true;
+    if (threads.empty()) {  // never served: nothing runs, nothing to wait for
+      beast::error_code ignored;
+      acceptor.close(ignored);
+      shutdown_done = true;
+      return;
+    }
+  }
+  std::promise<void> closed;
+  net::post(acceptor.get_executor(), [&] {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    if (accept_retry) accept_retry->cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  {
+    std::vector<std::shared_ptr<Session>> live = LiveSessions();
+    log::Write(log::Level::kInfo, "stopped accepting", {{"connections", live.size()}});
+    for (const auto& s : live) s->BeginShutdown();
+  }
+  bool drained = false;
+  {
+    std::unique_lock lock(mutex);
+    drained = sessions_changed.wait_for(lock, grace, [&] { return sessions.empty(); });
+  }
+  if (!drained) {
+    std::vector<std::shared_ptr<Session>> live = LiveSessions();
+    log::Write(log::Level::kWarning, "grace period over: cutting off connections",
+               {{"connections", live.size()}});
+    for (const auto& s : live) s->ForceClose();
+    live.clear();
+    std::unique_lock lock(mutex);
+    drained =
+        sessions_changed.wait_for(lock, std::chrono::seconds(1), [&] { return sessions.empty(); });
+  }
+  work.reset();
+  // What is still queued (a session kept alive by a store callback that has
+  // not come back) is not run: stop, and destroy it with the io_context.
+  if (!drained) ioc.stop();
+  for (std::thread& t : threads) t.join();
+  threads.clear();
+  {
+    std::lock_guard lock(mutex);
+    shutdown_done = true;
+  }
+  sessions_changed.notify_all();
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  if (impl_ && !impl_->threads.empty()) impl_->Shutdown(impl_->options.request_timeout);
+}
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
+
+std::size_t HttpServer::connection_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->sessions.size();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  const std::string where = options.host + ":" + std::to_string(options.port);
+  beast::error_code ec;
+  tcp::resolver resolver(impl->ioc);
+  auto endpoints = resolver.resolve(options.host, std::to_string(options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return InvalidArgument("host '" + options.host + "' cannot be resolved: " + ec.message());
+  }
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  tcp::acceptor& acceptor = impl->acceptor;
+  if (acceptor.open(endpoint.protocol(), ec); ec) return IoError(where + ": " + ec.message());
+  if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) {
+    return IoError(where + ": " + ec.message());
+  }
+  if (acceptor.bind(endpoint, ec); ec) return IoError(where + ": " + ec.message());
+  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {
+    return IoError(where + ": " + ec.message());
+  }
+  impl->port = acceptor.local_endpoint(ec).port();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::Serve(RequestHandler& handler) {
+  FE_CHECK(impl_->handler == nullptr);
+  impl_->handler = &handler;
+  impl_->work.emplace(net::make_work_guard(impl_->ioc));
+  ServerState* raw = impl_.get();
+  net::post(raw->acceptor.get_executor(), [raw] { raw->DoAccept(); });
+  const int threads = std::max(1, raw->options.threads);
+  for (int i = 0; i < threads; ++i) {
+    raw->threads.emplace_back([raw] {
+      for (;;) {
+        try {
+          raw->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // Nothing should throw out of a handler; if one does, log and go on.
+          log::Write(log::Level::kError, "exception escaped an io handler", {{"error", e.what()}});
+        }
+      }
+    });
+  }
+}
+
+}  // namespace fhirengine::rest

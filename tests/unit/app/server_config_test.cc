@@ -1,0 +1,86 @@
+// The serve configuration: defaults, every key, and errors that name the
+// JSON path.
+#include "engine/app/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace fhirengine::app {
+namespace {
+
+TEST(ServerConfig, EmptyObjectGivesTheDefaults) {
+  Result<ServerConfig> c = ParseServerConfig("{}", "c.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->database, "fhir-engine.db");
+  EXPECT_EQ(c->durability, store::Durability::kFull);
+  EXPECT_GE(c->EffectiveThreads(), 2);
+  EXPECT_EQ(c->max_body_bytes, 16u << 20);
+}
+
+TEST(ServerConfig, ReadsEveryKey) {
+  Result<ServerConfig> c = ParseServerConfig(R"({
+    "server": {"host": "0.0.0.0", "port": 0, "threads": 3, "base-url": "https://fhir.example/fhir/",
+               "limits": {"max-body-bytes": 1000, "max-header-bytes": 2048,
+                          "request-timeout-ms": 500, "idle-timeout-ms": 700,
+                          "max-connections": 9}},
+    "store": {"database": "/var/lib/fe.db", "durability": "normal"}})",
+                                             "c.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->host, "0.0.0.0");
+  EXPECT_EQ(c->port, 0);
+  EXPECT_EQ(c->EffectiveThreads(), 3);
+  EXPECT_EQ(c->base_url, "https://fhir.example/fhir");
+  EXPECT_EQ(c->max_body_bytes, 1000u);
+  EXPECT_EQ(c->max_header_bytes, 2048u);
+  EXPECT_EQ(c->request_timeout.count(), 500);
+  EXPECT_EQ(c->idle_timeout.count(), 700);
+  EXPECT_EQ(c->max_connections, 9u);
+  EXPECT_EQ(c->database, "/var/lib/fe.db");
+  EXPECT_EQ(c->durability, store::Durability::kNormal);
+}
+
+std::string ErrorOf(std::string_view text) {
+  Result<ServerConfig> c = ParseServerConfig(text, "demo.json");
+  return c.ok() ? "" : c.status().message();
+}
+
+TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
+  EXPECT_EQ(ErrorOf(R"({"server": {"limits": {"max-body": 1}}})"),
+            "demo.json: $.server.limits.max-body: unknown key (known here: max-body-bytes, "
+            "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections)");
+  EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
+            "demo.json: $.sever: unknown key (known here: server, store)");
+  EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
+            "demo.json: $.server.port: expected an integer from 0 to 65535, found 70000");
+  EXPECT_EQ(ErrorOf(R"({"server": {"port": "80"}})"),
+            "demo.json: $.server.port: expected an integer from 0 to 65535, found \"80\"");
+  EXPECT_EQ(ErrorOf(R"({"server": {"threads": 1.5}})"),
+            "demo.json: $.server.threads: expected an integer from 1 to 256, found 1.5");
+  EXPECT_EQ(ErrorOf(R"({"store": {"durability": "fast"}})"),
+            "demo.json: $.store.durability: expected \"full\" or \"normal\", found \"fast\"");
+  EXPECT_EQ(ErrorOf(R"({"store": []})"), "demo.json: $.store: expected an object");
+  EXPECT_EQ(ErrorOf(R"({"server": {"base-url": "fhir.example"}})"),
+            "demo.json: $.server.base-url: expected an absolute http:// or https:// URL");
+  EXPECT_EQ(ErrorOf(R"({"server": {"host": ""}})"),
+            "demo.json: $.server.host: expected a non-empty string");
+  EXPECT_NE(ErrorOf(R"({"server": )").find("demo.json: "), std::string::npos);
+}
+
+TEST(ServerConfig, TheDemoConfigLoads) {
+  Result<ServerConfig> c = LoadServerConfig(FE_SOURCE_DIR "/config/demo.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->database, "fhir-engine.db");
+}
+
+TEST(ServerConfig, MissingFileIsAnIoError) {
+  Result<ServerConfig> c = LoadServerConfig("/nonexistent/config.json");
+  EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+}
+
+}  // namespace
+}  // namespace fhirengine::app

@@ -1,0 +1,139 @@
+// Request targets to interactions: decoding, the R4 URL patterns, and the
+// status of everything that is not (yet) an interaction here.
+#include "engine/rest/route.h"
+
+#include <gtest/gtest.h>
+
+namespace fhirengine::rest {
+namespace {
+
+RouteResult Match(std::string_view method, std::string_view target) {
+  Result<RequestTarget> t = ParseRequestTarget(target);
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return MatchRoute(method, t->segments);
+}
+
+Route RouteOf(std::string_view method, std::string_view target) {
+  RouteResult r = Match(method, target);
+  EXPECT_TRUE(std::holds_alternative<Route>(r))
+      << target << ": " << std::get<RouteError>(r).message;
+  return std::holds_alternative<Route>(r) ? std::get<Route>(r) : Route{};
+}
+
+int ErrorOf(std::string_view method, std::string_view target) {
+  RouteResult r = Match(method, target);
+  return std::holds_alternative<RouteError>(r) ? std::get<RouteError>(r).http_status : 0;
+}
+
+TEST(RequestTarget, SplitsPathAndDecodesQuery) {
+  Result<RequestTarget> t =
+      ParseRequestTarget("/fhir/Patient/p1?_format=application/fhir+json&name=a%20b&x&_pretty=");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->path, "/fhir/Patient/p1");
+  EXPECT_EQ(t->segments, (std::vector<std::string>{"fhir", "Patient", "p1"}));
+  ASSERT_EQ(t->query.size(), 4u);
+  EXPECT_EQ(*t->Find("_format"), "application/fhir json") << "'+' is a space in a query";
+  EXPECT_EQ(*t->Find("name"), "a b");
+  EXPECT_EQ(*t->Find("x"), "");
+  EXPECT_EQ(t->Find("missing"), nullptr);
+}
+
+TEST(RequestTarget, PercentDecodesPathSegments) {
+  Result<RequestTarget> t = ParseRequestTarget("/fhir/Patient/a%2Fb+c/");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->segments, (std::vector<std::string>{"fhir", "Patient", "a/b+c"}))
+      << "'+' stays in a path; a trailing slash is dropped";
+}
+
+TEST(RequestTarget, RejectsWhatIsNotAnOriginFormTarget) {
+  EXPECT_FALSE(ParseRequestTarget("http://example.org/fhir").ok());
+  EXPECT_FALSE(ParseRequestTarget("*").ok());
+  EXPECT_FALSE(ParseRequestTarget("").ok());
+  EXPECT_FALSE(ParseRequestTarget("/fhir/%zz").ok());
+  EXPECT_FALSE(ParseRequestTarget("/fhir/Patient%").ok());
+  EXPECT_FALSE(ParseRequestTarget("/fhir/Patient/%00").ok());
+  EXPECT_FALSE(ParseRequestTarget("/fhir?a=%4").ok());
+}
+
+TEST(ResourceId, FollowsTheR4Pattern) {
+  EXPECT_TRUE(IsValidId("a"));
+  EXPECT_TRUE(IsValidId("Ward-7.bed-12"));
+  EXPECT_TRUE(IsValidId(std::string(64, 'x')));
+  EXPECT_FALSE(IsValidId(std::string(65, 'x')));
+  EXPECT_FALSE(IsValidId(""));
+  EXPECT_FALSE(IsValidId("a_b"));
+  EXPECT_FALSE(IsValidId("a b"));
+  EXPECT_FALSE(IsValidId("å"));
+}
+
+TEST(MatchRoute, MapsTheImplementedInteractions) {
+  EXPECT_EQ(RouteOf("GET", "/health").interaction, Interaction::kHealth);
+  EXPECT_EQ(RouteOf("GET", "/fhir/metadata").interaction, Interaction::kCapabilities);
+  EXPECT_EQ(RouteOf("HEAD", "/fhir/metadata").interaction, Interaction::kCapabilities);
+  EXPECT_EQ(RouteOf("GET", "/fhir/_history").interaction, Interaction::kHistorySystem);
+
+  Route create = RouteOf("POST", "/fhir/Location");
+  EXPECT_EQ(create.interaction, Interaction::kCreate);
+  EXPECT_EQ(create.type, "Location");
+
+  Route read = RouteOf("GET", "/fhir/Location/bed-1");
+  EXPECT_EQ(read.interaction, Interaction::kRead);
+  EXPECT_EQ(read.id, "bed-1");
+  EXPECT_EQ(RouteOf("PUT", "/fhir/Location/bed-1").interaction, Interaction::kUpdate);
+  EXPECT_EQ(RouteOf("DELETE", "/fhir/Location/bed-1").interaction, Interaction::kDelete);
+  EXPECT_EQ(RouteOf("GET", "/fhir/Location/_history").interaction, Interaction::kHistoryType);
+  EXPECT_EQ(RouteOf("GET", "/fhir/Location/bed-1/_history").interaction,
+            Interaction::kHistoryInstance);
+
+  Route vread = RouteOf("GET", "/fhir/Location/bed-1/_history/12");
+  EXPECT_EQ(vread.interaction, Interaction::kVread);
+  EXPECT_EQ(vread.version, 12);
+}
+
+TEST(MatchRoute, UnknownTypesAndPathsAre404) {
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Bed/1"), 404);
+  EXPECT_EQ(ErrorOf("POST", "/fhir/Bed"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Resource/1"), 404) << "abstract";
+  EXPECT_EQ(ErrorOf("GET", "/fhir/patient/1"), 404) << "types are case-sensitive";
+  EXPECT_EQ(ErrorOf("GET", "/"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/metadata"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/_history/1/x"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/other"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/fhir//Patient"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/_history/abc"), 404);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/_history/0"), 404);
+}
+
+TEST(MatchRoute, BadIdsAre400) {
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/a_b"), 400);
+  EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient/" + std::string(65, 'a')), 400);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/a_b/_history"), 400);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/_history/a_b"), 400);
+}
+
+TEST(MatchRoute, WrongMethodsAre405WithAllow) {
+  RouteResult r = Match("DELETE", "/fhir/metadata");
+  ASSERT_TRUE(std::holds_alternative<RouteError>(r));
+  EXPECT_EQ(std::get<RouteError>(r).http_status, 405);
+  EXPECT_EQ(std::get<RouteError>(r).allow, "GET, HEAD");
+  EXPECT_EQ(std::get<RouteError>(Match("POST", "/fhir/Patient/1")).allow, "GET, HEAD, PUT, DELETE");
+  EXPECT_EQ(ErrorOf("OPTIONS", "/fhir/Patient"), 405);
+  EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient/1/_history"), 405);
+  EXPECT_EQ(ErrorOf("POST", "/health"), 405);
+}
+
+TEST(MatchRoute, UnimplementedFhirInteractionsAre501) {
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient"), 501) << "search";
+  EXPECT_EQ(ErrorOf("POST", "/fhir/Patient/_search"), 501);
+  EXPECT_EQ(ErrorOf("POST", "/fhir"), 501) << "batch/transaction";
+  EXPECT_EQ(ErrorOf("GET", "/fhir"), 501);
+  EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient/1"), 501);
+  EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient"), 501) << "conditional update";
+  EXPECT_EQ(ErrorOf("DELETE", "/fhir/Patient"), 501) << "conditional delete";
+  EXPECT_EQ(ErrorOf("POST", "/fhir/$validate"), 501);
+  EXPECT_EQ(ErrorOf("POST", "/fhir/Patient/$validate"), 501);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/$everything"), 501);
+}
+
+}  // namespace
+}  // namespace fhirengine::rest
