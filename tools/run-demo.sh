@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README quick start: installs what is missing, builds the engine (Release, in
-# build/) and runs its main job on the bundled demo data in config/demo/.
+# build/) and starts the FHIR server on config/demo.json, loaded with the demo
+# resources in config/demo/ through its own API. Ctrl-C stops it.
 #
 # Usage: tools/run-demo.sh   (from any directory)
 set -euo pipefail
@@ -16,43 +17,40 @@ echo "==> building fhir-engine (Release) in $build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFHIR_ENGINE_WERROR=OFF >/dev/null
 cmake --build "$build" --target fhir-engine
 
-# Until `serve` exists: a tour of the CLI over config/demo/ (one hospital, one
-# ward, one free bed), with the outputs written to build/demo/.
-cli_tour() {
-  local demo="$root/config/demo" out="$build/demo"
+# The engine's main job: the FHIR REST server on config/demo.json (database
+# build/demo/fhir-engine.db), loaded with the demo resources in config/demo/
+# (one hospital, one ward, one free bed) through its own API.
+serve_demo() {
+  local out="$build/demo"
   mkdir -p "$out"
-  echo
-  echo "==> fhir-engine version"
-  "$engine" version
-
-  echo
-  echo "==> fhir-engine validate config/demo/*.json"
-  # Each file's verdict goes to stderr; the OperationOutcomes (a Bundle) to a file.
-  "$engine" validate "$demo"/*.json >"$out/validation.json"
-  echo "    OperationOutcomes: $out/validation.json"
-
-  echo
-  echo "==> fhir-engine convert --to xml --pretty, and back to JSON"
-  local f name count=0
-  for f in "$demo"/*.json; do
-    name=$(basename "$f" .json)
-    "$engine" convert --to xml --pretty "$f" >"$out/$name.xml"
-    "$engine" convert --to json --pretty "$out/$name.xml" >"$out/$name.roundtrip.json"
-    # The round trip must give the same canonical JSON as converting the original.
-    if ! cmp -s <("$engine" convert --to json "$f") <("$engine" convert --to json "$out/$name.xml"); then
-      echo "run-demo: $name changed in the JSON -> XML -> JSON round trip" >&2
-      exit 1
-    fi
-    echo "    $name.json -> $out/$name.xml -> $name.roundtrip.json (same resource)"
-    count=$((count + 1))
+  cd "$out"
+  "$engine" serve --config "$root/config/demo.json" >"$out/engine.log" &
+  engine_pid=$!
+  trap 'kill -TERM "$engine_pid" 2>/dev/null; wait "$engine_pid" 2>/dev/null' EXIT INT TERM
+  local base=""
+  for _ in $(seq 1 100); do
+    base=$(grep -o '"base":"[^"]*"' "$out/engine.log" 2>/dev/null | head -n 1 | cut -d'"' -f4 || true)
+    [[ -n "$base" ]] && break
+    kill -0 "$engine_pid" 2>/dev/null || { cat "$out/engine.log" >&2; echo "run-demo: the engine did not start" >&2; exit 1; }
+    sleep 0.1
   done
-
+  [[ -n "$base" ]] || { echo "run-demo: no 'listening' line from the engine" >&2; exit 1; }
+  local f type id
+  for f in "$root"/config/demo/*.json; do
+    type=$(grep -o '"resourceType": *"[^"]*"' "$f" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/')
+    id=$(grep -o '"id": *"[^"]*"' "$f" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/')
+    curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' \
+      --data-binary @"$f" "$base/$type/$id"
+    echo "    loaded $type/$id"
+  done
   echo
-  echo "==> the bed as FHIR XML ($out/location-bed.xml)"
-  cat "$out/location-bed.xml"
-  echo
-  echo "run-demo: validated and converted $count demo resources; outputs in $out"
+  echo "fhir-engine is serving the demo region:"
+  echo "  FHIR endpoint:  $base   (try: curl $base/$type/$id)"
+  echo "  metadata:       $base/metadata"
+  echo "  health:         ${base%/fhir}/health"
+  echo "  log:            $out/engine.log"
+  echo "Press Ctrl-C to stop."
+  wait "$engine_pid"
 }
 
-# The engine's main job (one line; becomes: exec "$engine" serve --config "$root/config/demo.json").
-cli_tour
+serve_demo
