@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "engine/core/log.h"
 #include "engine/fhirpath/navigation.h"
 
 namespace fhirengine::fhirpath::internal {
@@ -342,36 +343,11 @@ std::string UnescapeHtml(std::string_view in) {
   return out;
 }
 
+// escape('json'): the JSON string escapes, without the surrounding quotes.
 std::string EscapeJson(std::string_view in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-          out += buffer;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
+  std::string quoted;
+  log::AppendJsonString(quoted, in);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 std::string UnescapeJson(std::string_view in) {
