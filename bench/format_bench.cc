@@ -4,15 +4,12 @@
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <system_error>
 #include <vector>
 
-#include "engine/app/cli.h"
 #include "engine/core/limits.h"
 #include "engine/core/status.h"
 #include "engine/fhir/resource_format.h"
@@ -21,6 +18,7 @@
 #include "engine/json/json_value.h"
 #include "engine/validation/issue.h"
 #include "engine/validation/structural_validator.h"
+#include "tests/support/r4_examples.h"
 
 namespace fhirengine {
 namespace {
@@ -43,31 +41,15 @@ struct JsonCorpus {
 JsonCorpus LoadJsonCorpus() {
   JsonCorpus corpus;
   const std::filesystem::path dir = CorpusDir();
-  std::error_code ec;
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") {
-      files.push_back(entry.path());
-    }
+  for (testing::ExampleFile& file : testing::LoadR4Examples(dir.string())) {
+    corpus.bytes += static_cast<std::int64_t>(file.text.size());
+    corpus.texts.push_back(std::move(file.text));
   }
-  if (ec || files.empty()) {
+  if (corpus.texts.empty()) {
     corpus.error =
         "no R4 examples in " + dir.string() +
         " (run tools/fetch_r4_examples.sh build/r4-examples, or set FHIR_R4_EXAMPLES_DIR)";
-    return corpus;
   }
-  std::sort(files.begin(), files.end());
-  const ParseLimits limits;
-  for (const auto& file : files) {
-    Result<std::string> text = app::ReadFile(file.string(), limits.max_document_bytes);
-    if (!text.ok()) continue;
-    rapidjson::Document doc;
-    doc.Parse(text->data(), text->size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("resourceType")) continue;
-    corpus.bytes += static_cast<std::int64_t>(text->size());
-    corpus.texts.push_back(std::move(*text));
-  }
-  if (corpus.texts.empty()) corpus.error = "no FHIR resources in " + dir.string();
   return corpus;
 }
 
