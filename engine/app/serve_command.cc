@@ -11,8 +11,10 @@
 #include "engine/app/cli.h"
 #include "engine/app/server_config.h"
 #include "engine/core/log.h"
+#include "engine/json/json_parser.h"
 #include "engine/rest/fhir_api.h"
 #include "engine/rest/http_server.h"
+#include "engine/search/search_request.h"
 #include "engine/store/resource_store.h"
 
 namespace fhirengine::app {
@@ -94,6 +96,13 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   store::StoreOptions store_options;
   store_options.path = config.database;
   store_options.durability = config.durability;
+  // A database from an engine without the search index gets one on open.
+  store_options.indexer = [](const std::string&,
+                             const std::string& json) -> Result<std::vector<store::IndexRow>> {
+    Result<json::Document> doc = json::Parse(json);
+    if (!doc.ok()) return doc.status();
+    return search::IndexRowsFor(doc->root());
+  };
   Result<std::unique_ptr<store::ResourceStore>> opened = store::ResourceStore::Open(store_options);
   if (!opened.ok()) {
     log::Write(log::Level::kError, "cannot open the store", {{"error", opened.status().message()}});

@@ -11,5 +11,8 @@ namespace fhirengine::fhir {
 std::string_view EmbeddedR4TypeModel();
 // fhir-profiles/r4-base/search-parameters.json (same script).
 std::string_view EmbeddedR4SearchParameters();
+// fhir-profiles/regional/search-parameters.json: the regional model's own
+// SearchParameters (a Bundle of SearchParameter resources).
+std::string_view EmbeddedRegionalSearchParameters();
 
 }  // namespace fhirengine::fhir

@@ -21,6 +21,8 @@
 #include "engine/rest/etag.h"
 #include "engine/rest/negotiation.h"
 #include "engine/rest/route.h"
+#include "engine/rest/search_interaction.h"
+#include "engine/search/search_request.h"
 #include "engine/validation/operation_outcome.h"
 #include "engine/validation/structural_validator.h"
 
@@ -314,6 +316,10 @@ std::shared_ptr<PreparedResource> Prepare(json::Document parsed, const std::stri
   return p;
 }
 
+// The content of a put: the search index rows, extracted here on the io
+// thread, and the stamp that gives the JSON its version on the writer.
+void SetContent(store::WriteOp& op, std::shared_ptr<PreparedResource> p);
+
 // The WriteOp::stamp: runs on the writer thread, which then owns `p`.
 std::function<std::string(std::int64_t, std::int64_t)> Stamp(std::shared_ptr<PreparedResource> p) {
   return [p = std::move(p)](std::int64_t version, std::int64_t last_updated_ms) {
@@ -323,6 +329,11 @@ std::function<std::string(std::int64_t, std::int64_t)> Stamp(std::shared_ptr<Pre
     p->doc.SetMember(*meta, "lastUpdated", p->doc.MakeString(FormatInstant(last_updated_ms)));
     return json::Write(p->root);
   };
+}
+
+void SetContent(store::WriteOp& op, std::shared_ptr<PreparedResource> p) {
+  op.index = search::IndexRowsFor(p->root);
+  op.stamp = Stamp(std::move(p));
 }
 
 // Parses and validates the body as a `type` resource into `out`; the error
@@ -521,7 +532,7 @@ void Create(const Env& env, const Context& ctx, const Route& route, const RestRe
   op.type = route.type;
   op.id = id;
   op.expected_version = 0;
-  op.stamp = Stamp(Prepare(std::move(doc), id));
+  SetContent(op, Prepare(std::move(doc), id));
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/true, /*has_precondition=*/false);
 }
 
@@ -556,7 +567,7 @@ void Update(const Env& env, const Context& ctx, const Route& route, const RestRe
   op.kind = store::WriteKind::kPut;
   op.type = route.type;
   op.id = route.id;
-  op.stamp = Stamp(Prepare(std::move(doc), route.id));
+  SetContent(op, Prepare(std::move(doc), route.id));
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
 }
 
@@ -571,6 +582,47 @@ void Delete(const Env& env, const Context& ctx, const Route& route, const RestRe
   op.expected_version = std::get<std::optional<std::int64_t>>(expected);
   const bool has_precondition = op.expected_version.has_value();
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
+}
+
+// ---- search ----------------------------------------------------------------
+
+RestResponse Search(const Env& env, const Context& ctx, const Route& route,
+                    const RequestTarget& target, const RestRequest& req) {
+  SearchCall call;
+  call.type = route.type;
+  call.base_url = env.options.base_url;
+  call.strict = req.prefer.find("handling=strict") != std::string::npos;
+  for (const QueryParam& p : target.query) call.params.push_back(p);
+  if (req.method == "POST") {
+    // POST [base]/[type]/_search: the parameters as a form body too.
+    std::string_view content_type = req.content_type;
+    content_type = content_type.substr(0, content_type.find(';'));
+    if (!req.body.empty() && content_type != "application/x-www-form-urlencoded") {
+      return ErrorResponse(ctx, 415,
+                           "a POST _search body must be application/x-www-form-urlencoded");
+    }
+    if (Status s = ParseQueryString(req.body, call.params); !s.ok()) {
+      return ErrorResponse(ctx, 400, "the _search form body: " + s.message());
+    }
+  }
+  Result<std::string> bundle = RunSearch(env.store, call);
+  if (!bundle.ok()) {
+    const int status = bundle.status().code() == StatusCode::kInvalidArgument ? 400
+                       : bundle.status().code() == StatusCode::kUnimplemented ? 400
+                                                                              : 500;
+    if (bundle.status().code() == StatusCode::kUnimplemented) {
+      return OutcomeResponse(ctx, status, Severity::kError, IssueType::kNotSupported,
+                             bundle.status().message());
+    }
+    return ErrorResponse(ctx, status, bundle.status().message());
+  }
+  Result<std::string> body = RenderStored(ctx, *bundle);
+  if (!body.ok()) return ErrorResponse(ctx, 500, "searchset Bundle: " + body.status().message());
+  RestResponse r;
+  r.status = 200;
+  r.content_type = std::string(ContentTypeFor(ctx.format));
+  r.body = std::move(body).value();
+  return r;
 }
 
 RestResponse Health() {
@@ -642,6 +694,9 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
     case Interaction::kHistoryType:
     case Interaction::kHistorySystem:
       return responder.reply(History(env, ctx, route, *target));
+    case Interaction::kSearchType:
+    case Interaction::kSearchSystem:
+      return responder.reply(Search(env, ctx, route, *target, request));
     case Interaction::kCreate:
       return Create(env, ctx, route, request, responder);
     case Interaction::kUpdate:

@@ -142,7 +142,7 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
   if (s.empty()) {
     if (method == "POST")
       return NotImplemented("batch and transaction Bundles are not implemented yet");
-    if (IsGet(method)) return NotImplemented("system-level search is not implemented yet");
+    if (IsGet(method)) return Route{Interaction::kSearchSystem, "", "", 0};
     return NotImplemented("no interaction on the base URL is implemented yet");
   }
   const std::string& first = s[0];
@@ -159,10 +159,14 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
       if (!IsGet(method)) return WrongMethod(method, "_history", kGetAllow);
       return Route{Interaction::kHistorySystem, "", "", 0};
     }
-    if (first == "_search") return NotImplemented("search is not implemented yet");
+    if (first == "_search") {
+      if (method != "POST" && !IsGet(method))
+        return WrongMethod(method, "_search", "GET, HEAD, POST");
+      return Route{Interaction::kSearchSystem, "", "", 0};
+    }
     if (model.FindResource(first) == nullptr) return UnknownType(first);
     if (method == "POST") return Route{Interaction::kCreate, first, "", 0};
-    if (IsGet(method)) return NotImplemented("search is not implemented yet");
+    if (IsGet(method)) return Route{Interaction::kSearchType, first, "", 0};
     if (method == "PUT" || method == "DELETE" || method == "PATCH") {
       return NotImplemented("conditional update, delete and patch are not implemented yet");
     }
@@ -175,7 +179,12 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
       if (!IsGet(method)) return WrongMethod(method, first + "/_history", kGetAllow);
       return Route{Interaction::kHistoryType, first, "", 0};
     }
-    if (second == "_search") return NotImplemented("search is not implemented yet");
+    if (second == "_search") {
+      if (method != "POST" && !IsGet(method)) {
+        return WrongMethod(method, first + "/_search", "GET, HEAD, POST");
+      }
+      return Route{Interaction::kSearchType, first, "", 0};
+    }
     if (!IsValidId(second)) return BadId(second);
     if (IsGet(method)) return Route{Interaction::kRead, first, second, 0};
     if (method == "PUT") return Route{Interaction::kUpdate, first, second, 0};

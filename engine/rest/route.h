@@ -53,6 +53,8 @@ enum class Interaction {
   kHistoryInstance,
   kHistoryType,
   kHistorySystem,
+  kSearchType,    // GET [type]?..., POST [type]/_search
+  kSearchSystem,  // GET ?..., POST _search
 };
 
 struct Route {

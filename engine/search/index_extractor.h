@@ -47,7 +47,7 @@ struct ExtractionResult {
 // Index entries for `resource` (which must have a known resourceType).
 ExtractionResult ExtractIndexEntries(
     const json::Value& resource,
-    const SearchParameterRegistry& registry = SearchParameterRegistry::R4());
+    const SearchParameterRegistry& registry = SearchParameterRegistry::Default());
 
 // Lower-case and strip accents (Latin-1 and common Latin Extended-A letters:
 // "Ärlig Åsa" -> "arlig asa"), as string search compares.

@@ -60,7 +60,17 @@ std::string_view ParamTypeName(ParamType t) {
 const SearchParameterRegistry& SearchParameterRegistry::R4() {
   static const SearchParameterRegistry* registry = [] {
     Result<std::unique_ptr<SearchParameterRegistry>> loaded =
-        Load(fhir::EmbeddedR4SearchParameters());
+        Load({fhir::EmbeddedR4SearchParameters()});
+    FE_CHECK(loaded.ok());  // the embedded definitions are part of the build
+    return std::move(loaded).value().release();
+  }();
+  return *registry;
+}
+
+const SearchParameterRegistry& SearchParameterRegistry::Default() {
+  static const SearchParameterRegistry* registry = [] {
+    Result<std::unique_ptr<SearchParameterRegistry>> loaded =
+        Load({fhir::EmbeddedR4SearchParameters(), fhir::EmbeddedRegionalSearchParameters()});
     FE_CHECK(loaded.ok());  // the embedded definitions are part of the build
     return std::move(loaded).value().release();
   }();
@@ -69,16 +79,45 @@ const SearchParameterRegistry& SearchParameterRegistry::R4() {
 
 Result<std::unique_ptr<SearchParameterRegistry>> SearchParameterRegistry::Load(
     std::string_view json_text) {
+  return Load(std::vector<std::string_view>{json_text});
+}
+
+Result<std::unique_ptr<SearchParameterRegistry>> SearchParameterRegistry::Load(
+    const std::vector<std::string_view>& json_texts) {
+  std::unique_ptr<SearchParameterRegistry> registry(new SearchParameterRegistry());
+  for (std::string_view text : json_texts) {
+    if (Status added = registry->Add(text); !added.ok()) return added;
+  }
+  return registry;
+}
+
+Status SearchParameterRegistry::Add(std::string_view json_text) {
   ParseLimits limits;
   Result<json::Document> doc = json::Parse(json_text, limits);
   if (!doc.ok()) return Status(doc.status().code(), "search parameters: " + doc.status().message());
-  const json::Value* list = doc->root().Find("searchParameters");
-  if (list == nullptr || !list->IsArray()) {
-    return InvalidArgument("search parameters: no 'searchParameters' array");
+  // The derived file's {"searchParameters": [...]}, or a Bundle of
+  // SearchParameter resources (the regional definitions).
+  std::vector<const json::Value*> list;
+  if (const json::Value* params = doc->root().Find("searchParameters");
+      params != nullptr && params->IsArray()) {
+    for (const json::Value& p : params->elements()) list.push_back(&p);
+  } else if (const json::Value* entries = doc->root().Find("entry");
+             entries != nullptr && entries->IsArray()) {
+    for (const json::Value& e : entries->elements()) {
+      const json::Value* r = e.Find("resource");
+      const json::Value* rt = r != nullptr ? r->Find("resourceType") : nullptr;
+      if (rt == nullptr || !rt->IsString() || rt->text() != "SearchParameter") {
+        return InvalidArgument("search parameters: a Bundle entry is not a SearchParameter");
+      }
+      list.push_back(r);
+    }
+  } else {
+    return InvalidArgument(
+        "search parameters: neither a 'searchParameters' array nor a Bundle of SearchParameters");
   }
-  std::unique_ptr<SearchParameterRegistry> registry(new SearchParameterRegistry());
   const fhir::TypeModel& model = fhir::TypeModel::R4();
-  for (const json::Value& p : list->elements()) {
+  for (const json::Value* entry : list) {
+    const json::Value& p = *entry;
     auto param = std::make_unique<SearchParameter>();
     if (const json::Value* v = p.Find("url"); v != nullptr && v->IsString()) param->url = v->text();
     if (const json::Value* v = p.Find("code"); v != nullptr && v->IsString()) {
@@ -111,15 +150,15 @@ Result<std::unique_ptr<SearchParameterRegistry>> SearchParameterRegistry::Load(
               (r->base == nullptr || r->base->name != "DomainResource")) {
             continue;
           }
-          registry->by_type_[r->name].emplace(param->code, param.get());
+          by_type_[r->name].insert_or_assign(param->code, param.get());
         }
       } else {
-        registry->by_type_[base].emplace(param->code, param.get());
+        by_type_[base].insert_or_assign(param->code, param.get());
       }
     }
-    registry->params_.push_back(std::move(param));
+    params_.push_back(std::move(param));
   }
-  return registry;
+  return Status::Ok();
 }
 
 const std::map<std::string, const SearchParameter*, std::less<>>& SearchParameterRegistry::ForType(

@@ -47,7 +47,15 @@ class SearchParameterRegistry {
  public:
   // The official R4 parameters, compiled on first use.
   static const SearchParameterRegistry& R4();
+  // What the engine indexes and searches by: the official R4 parameters
+  // and the regional model's own (fhir-profiles/regional/), which win
+  // where both define a code for a type.
+  static const SearchParameterRegistry& Default();
+  // From the derived {"searchParameters": [...]} form or a Bundle of
+  // SearchParameter resources; later texts override earlier ones.
   static Result<std::unique_ptr<SearchParameterRegistry>> Load(std::string_view json_text);
+  static Result<std::unique_ptr<SearchParameterRegistry>> Load(
+      const std::vector<std::string_view>& json_texts);
 
   // Parameters that apply to `resource_type` (its own and those with base
   // Resource or DomainResource), by code.
@@ -58,6 +66,7 @@ class SearchParameterRegistry {
 
  private:
   SearchParameterRegistry() = default;
+  Status Add(std::string_view json_text);
   std::vector<std::unique_ptr<SearchParameter>> params_;
   std::map<std::string, std::map<std::string, const SearchParameter*, std::less<>>, std::less<>>
       by_type_;

@@ -4,16 +4,21 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include <condition_variable>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "engine/store/store_internal.h"
+
 namespace fhirengine::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+using internal::PendingBatch;
+using internal::Reader;
+using internal::ResetOnExit;
+
+// 1: resources and history. 2: the search index (built on upgrade).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +43,31 @@ CREATE TABLE IF NOT EXISTS resource_history(
   json BLOB,
   PRIMARY KEY(type, id, version));
 CREATE INDEX IF NOT EXISTS history_updated ON resource_history(last_updated);
+CREATE INDEX IF NOT EXISTS resource_type ON resource(type);
+-- Search parameters by resource type and code, numbered for the index.
+CREATE TABLE IF NOT EXISTS search_param(
+  pid INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  code TEXT NOT NULL,
+  UNIQUE(type, code));
+-- The search index of the current versions: one row per parameter value
+-- (see IndexRow). Text columns are NULL when empty.
+CREATE TABLE IF NOT EXISTS search_index(
+  rid INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  system TEXT,
+  value TEXT,
+  display TEXT,
+  low INTEGER,
+  high INTEGER,
+  number REAL);
+CREATE INDEX IF NOT EXISTS search_index_rid ON search_index(rid, pid);
+CREATE INDEX IF NOT EXISTS search_index_value ON search_index(pid, value, rid)
+  WHERE value IS NOT NULL;
+CREATE INDEX IF NOT EXISTS search_index_low ON search_index(pid, low)
+  WHERE low IS NOT NULL;
+CREATE INDEX IF NOT EXISTS search_index_number ON search_index(pid, number)
+  WHERE number IS NOT NULL;
 )sql";
 
 std::int64_t NowMs() {
@@ -61,90 +91,9 @@ StoredResource RowToResource(SQLite::Statement& q) {
   return r;
 }
 
-// A read-only connection with its prepared statements.
-struct Reader {
-  explicit Reader(const std::string& path)
-      : db(path, SQLite::OPEN_READONLY),
-        current(db,
-                "SELECT type,id,version,last_updated,deleted,json FROM resource "
-                "WHERE type=? AND id=?"),
-        version(db,
-                "SELECT type,id,version,last_updated,deleted,json FROM resource "
-                "WHERE type=?1 AND id=?2 AND version=?3 UNION ALL "
-                "SELECT type,id,version,last_updated,deleted,json FROM resource_history "
-                "WHERE type=?1 AND id=?2 AND version=?3") {
-    db.setBusyTimeout(5000);
-  }
-  SQLite::Database db;
-  SQLite::Statement current;
-  SQLite::Statement version;
-};
-
-// Resets a cached statement when the read is over. A statement left on a
-// row keeps its connection's read transaction, and with it a stale WAL
-// snapshot, open: later reads on that connection would not see new commits.
-struct ResetOnExit {
-  SQLite::Statement& q;
-  ~ResetOnExit() {
-    try {
-      q.reset();
-    } catch (const std::exception&) {  // nothing to do; the next use resets again
-    }
-  }
-};
-
-struct PendingBatch {
-  std::vector<WriteOp> ops;
-  BatchCallback done;
-};
-
 }  // namespace
 
-struct ResourceStore::Impl {
-  StoreOptions options;
-  std::unique_ptr<SQLite::Database> writer_db;
-  std::unique_ptr<SQLite::Statement> select_current;
-  std::unique_ptr<SQLite::Statement> insert_current;
-  std::unique_ptr<SQLite::Statement> update_current;
-  std::unique_ptr<SQLite::Statement> move_to_history;
-  std::int64_t last_ms = 0;
-
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::deque<PendingBatch> queue;
-  bool stopping = false;
-  std::thread writer;
-
-  mutable std::mutex readers_mutex;
-  mutable std::condition_variable readers_cv;
-  mutable std::vector<std::unique_ptr<Reader>> idle_readers;
-
-  // Borrows a reader for the scope of the returned handle.
-  struct ReaderLease {
-    const Impl* impl;
-    std::unique_ptr<Reader> reader;
-    ~ReaderLease() {
-      if (reader) {
-        std::lock_guard lock(impl->readers_mutex);
-        impl->idle_readers.push_back(std::move(reader));
-        impl->readers_cv.notify_one();
-      }
-    }
-  };
-  ReaderLease Lease() const {
-    std::unique_lock lock(readers_mutex);
-    readers_cv.wait(lock, [&] { return !idle_readers.empty(); });
-    std::unique_ptr<Reader> r = std::move(idle_readers.back());
-    idle_readers.pop_back();
-    return ReaderLease{this, std::move(r)};
-  }
-
-  void WriterLoop();
-  Result<WriteResult> ApplyOp(WriteOp& op);
-  void Commit(std::vector<PendingBatch>& batches);
-};
-
-Result<WriteResult> ResourceStore::Impl::ApplyOp(WriteOp& op) {
+Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
   SQLite::Statement& sel = *select_current;
   sel.reset();
   sel.bind(1, op.type);
@@ -218,6 +167,8 @@ Result<WriteResult> ResourceStore::Impl::ApplyOp(WriteOp& op) {
     }
     up.bind(5, current_rid);
     up.exec();
+    WriteIndex(current_rid, op.type,
+               op.kind == WriteKind::kDelete ? std::vector<IndexRow>{} : op.index);
   } else {
     SQLite::Statement& ins = *insert_current;
     ins.reset();
@@ -227,6 +178,7 @@ Result<WriteResult> ResourceStore::Impl::ApplyOp(WriteOp& op) {
     ins.bind(4, last_ms);
     ins.bind(5, json.data(), static_cast<int>(json.size()));
     ins.exec();
+    WriteIndex(writer_db->getLastInsertRowid(), op.type, op.index);
   }
   result.version = version;
   result.last_updated_ms = last_ms;
@@ -236,12 +188,75 @@ Result<WriteResult> ResourceStore::Impl::ApplyOp(WriteOp& op) {
   return result;
 }
 
-void ResourceStore::Impl::Commit(std::vector<PendingBatch>& batches) {
+void internal::StoreImpl::WriteIndex(std::int64_t rid, const std::string& type,
+                                     const std::vector<IndexRow>& rows) {
+  SQLite::Statement& del = *delete_index;
+  del.reset();
+  del.bind(1, rid);
+  del.exec();
+  SQLite::Statement& ins = *insert_index;
+  auto bind_text = [&ins](int index, const std::string& text) {
+    if (text.empty()) {
+      ins.bind(index);
+    } else {
+      ins.bind(index, text);
+    }
+  };
+  for (const IndexRow& row : rows) {
+    ins.reset();
+    ins.bind(1, rid);
+    ins.bind(2, param_ids.FindOrCreate(*writer_db, type, row.param, batch_new_params));
+    bind_text(3, row.system);
+    bind_text(4, row.value);
+    bind_text(5, row.display);
+    if (row.low) {
+      ins.bind(6, *row.low);
+    } else {
+      ins.bind(6);
+    }
+    if (row.high) {
+      ins.bind(7, *row.high);
+    } else {
+      ins.bind(7);
+    }
+    if (row.number) {
+      ins.bind(8, *row.number);
+    } else {
+      ins.bind(8);
+    }
+    ins.exec();
+  }
+}
+
+Status internal::StoreImpl::BuildIndex() {
+  if (!options.indexer) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the database has no search index and no indexer was given to build it");
+  }
+  SQLite::Transaction txn(*writer_db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement rows(*writer_db, "SELECT rid,type,json FROM resource WHERE deleted=0");
+  while (rows.executeStep()) {
+    const std::int64_t rid = rows.getColumn(0).getInt64();
+    const std::string type = rows.getColumn(1).getString();
+    Result<std::vector<IndexRow>> index = options.indexer(type, rows.getColumn(2).getString());
+    if (!index.ok()) return index.status();
+    WriteIndex(rid, type, *index);
+  }
+  writer_db->exec("UPDATE store_info SET value='" + std::to_string(kSchemaVersion) +
+                  "' WHERE key='schema_version'");
+  txn.commit();
+  batch_new_params.clear();
+  return Status::Ok();
+}
+
+void internal::StoreImpl::Commit(std::vector<PendingBatch>& batches) {
   std::vector<Result<std::vector<WriteResult>>> outcomes;
   outcomes.reserve(batches.size());
+  std::vector<std::pair<std::string, std::string>> txn_new_params;
   try {
     SQLite::Transaction txn(*writer_db, SQLite::TransactionBehavior::IMMEDIATE);
     for (PendingBatch& batch : batches) {
+      batch_new_params.clear();
       writer_db->exec("SAVEPOINT batch");
       std::vector<WriteResult> results;
       Status failed;
@@ -256,14 +271,21 @@ void ResourceStore::Impl::Commit(std::vector<PendingBatch>& batches) {
       if (failed.ok()) {
         writer_db->exec("RELEASE batch");
         outcomes.emplace_back(std::move(results));
+        txn_new_params.insert(txn_new_params.end(), batch_new_params.begin(),
+                              batch_new_params.end());
       } else {
         writer_db->exec("ROLLBACK TO batch");
         writer_db->exec("RELEASE batch");
+        param_ids.Forget(batch_new_params);
         outcomes.emplace_back(failed);
       }
+      batch_new_params.clear();
     }
     txn.commit();
   } catch (const std::exception& e) {
+    param_ids.Forget(batch_new_params);
+    param_ids.Forget(txn_new_params);
+    batch_new_params.clear();
     // The whole transaction rolled back: every batch in it failed.
     Status status = FromException(e, "store write");
     for (PendingBatch& batch : batches) batch.done(status);
@@ -272,7 +294,7 @@ void ResourceStore::Impl::Commit(std::vector<PendingBatch>& batches) {
   for (std::size_t i = 0; i < batches.size(); ++i) batches[i].done(std::move(outcomes[i]));
 }
 
-void ResourceStore::Impl::WriterLoop() {
+void internal::StoreImpl::WriterLoop() {
   for (;;) {
     std::vector<PendingBatch> batches;
     {
@@ -312,6 +334,7 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
     db.exec(options.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
     db.exec(kSchema);
+    int upgrade_from = 0;
     {
       SQLite::Statement q(db, "SELECT value FROM store_info WHERE key='schema_version'");
       if (q.executeStep()) {
@@ -320,6 +343,7 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
           return IoError(options.path + ": schema version " + std::to_string(found) +
                          " is newer than this engine's " + std::to_string(kSchemaVersion));
         }
+        if (found < kSchemaVersion) upgrade_from = found;
       } else {
         db.exec("INSERT INTO store_info(key,value) VALUES('schema_version','" +
                 std::to_string(kSchemaVersion) + "')");
@@ -335,10 +359,22 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
         db, "INSERT INTO resource(type,id,version,last_updated,deleted,json) VALUES(?,?,?,?,0,?)");
     impl->update_current = std::make_unique<SQLite::Statement>(
         db, "UPDATE resource SET version=?,last_updated=?,deleted=?,json=? WHERE rid=?");
+    impl->insert_index = std::make_unique<SQLite::Statement>(
+        db,
+        "INSERT INTO search_index(rid,pid,system,value,display,low,high,number) "
+        "VALUES(?,?,?,?,?,?,?,?)");
+    impl->delete_index =
+        std::make_unique<SQLite::Statement>(db, "DELETE FROM search_index WHERE rid=?");
     impl->move_to_history = std::make_unique<SQLite::Statement>(
         db,
         "INSERT INTO resource_history(type,id,version,last_updated,deleted,json) "
         "SELECT type,id,version,last_updated,deleted,json FROM resource WHERE rid=?");
+    if (upgrade_from != 0) {
+      if (Status built = impl->BuildIndex(); !built.ok()) {
+        return Status(built.code(), options.path + ": upgrading from schema version " +
+                                        std::to_string(upgrade_from) + ": " + built.message());
+      }
+    }
     for (int i = 0; i < std::max(1, options.read_connections); ++i) {
       impl->idle_readers.push_back(std::make_unique<Reader>(options.path));
     }

@@ -14,8 +14,12 @@
 #include <vector>
 
 #include "engine/core/status.h"
+#include "engine/store/search_query.h"
 
 namespace fhirengine::store {
+namespace internal {
+struct StoreImpl;
+}  // namespace internal
 
 // How hard a commit waits for the disk. kFull survives power loss (fsync on
 // every commit); kNormal survives a killed process but may lose the last
@@ -31,6 +35,11 @@ struct StoreOptions {
   // Bound on batches queued for the writer; Submit fails with
   // kUnavailable beyond it (back-pressure, never unbounded memory).
   std::size_t max_queued_batches = 4096;
+  // Computes a stored resource's index rows: used when an older database
+  // is opened and its search index has to be built (schema upgrade).
+  // Without it such a database is refused.
+  std::function<Result<std::vector<IndexRow>>(const std::string& type, const std::string& json)>
+      indexer;
 };
 
 // One stored version of a resource.
@@ -62,6 +71,9 @@ struct WriteOp {
   // Given to the caller before the write so it can stamp the JSON:
   // (new version, timestamp ms) -> final JSON. Runs on the writer thread.
   std::function<std::string(std::int64_t version, std::int64_t last_updated_ms)> stamp;
+  // kPut: the search index rows of the new content; they replace the
+  // resource's rows in the same transaction (kDelete removes them).
+  std::vector<IndexRow> index;
 };
 
 struct WriteResult {
@@ -116,8 +128,18 @@ class ResourceStore {
   // Number of current, non-deleted resources of `type` (all types when empty).
   Result<std::int64_t> Count(const std::string& type) const;
 
+  // One page of the current, non-deleted resources matching `query`, in
+  // its sort order (then by insertion order). Thread-safe; runs on a reader.
+  Result<SearchPage> Search(const SearchQuery& query, const PageRequest& page) const;
+
+  // The resources `specs` include for `hits` (_include, _revinclude and
+  // their :iterate), without duplicates or the hits themselves, at most
+  // `limit` of them (kResourceExhausted beyond).
+  Result<std::vector<Hit>> Include(const std::vector<Hit>& hits,
+                                   const std::vector<IncludeSpec>& specs, std::size_t limit) const;
+
  private:
-  struct Impl;
+  using Impl = internal::StoreImpl;
   explicit ResourceStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -536,11 +536,8 @@ TEST_F(RestServerTest, UrlErrors) {
   EXPECT_EQ(post_instance.Header("Allow"), "GET, HEAD, PUT, DELETE");
 
   // Real FHIR interactions this slice does not implement say so.
-  for (auto [method_name, target] :
-       std::vector<std::pair<std::string, std::string>>{{"GET", "/fhir/Patient?name=x"},
-                                                        {"PATCH", "/fhir/Patient/1"},
-                                                        {"POST", "/fhir"},
-                                                        {"GET", "/fhir/Patient/$everything"}}) {
+  for (auto [method_name, target] : std::vector<std::pair<std::string, std::string>>{
+           {"PATCH", "/fhir/Patient/1"}, {"POST", "/fhir"}, {"GET", "/fhir/Patient/$everything"}}) {
     HttpResponse r = Call(method_name, target, kJson, method_name == "GET" ? "" : "{}");
     EXPECT_EQ(r.status, 501) << method_name << " " << target;
     EXPECT_EQ(JsonString(r.body, {"issue", "0", "code"}), "not-supported") << r.body;

@@ -122,11 +122,27 @@ TEST(MatchRoute, WrongMethodsAre405WithAllow) {
   EXPECT_EQ(ErrorOf("POST", "/health"), 405);
 }
 
+TEST(MatchRoute, SearchAtTypeAndSystemLevel) {
+  for (auto [method, target] : {std::pair{"GET", "/fhir/Location"},
+                                {"HEAD", "/fhir/Location"},
+                                {"POST", "/fhir/Location/_search"},
+                                {"GET", "/fhir/Location/_search"}}) {
+    RouteResult r = Match(method, target);
+    ASSERT_TRUE(std::holds_alternative<Route>(r)) << method << " " << target;
+    EXPECT_EQ(std::get<Route>(r).interaction, Interaction::kSearchType);
+    EXPECT_EQ(std::get<Route>(r).type, "Location");
+  }
+  for (auto [method, target] : {std::pair{"GET", "/fhir"}, {"POST", "/fhir/_search"}}) {
+    RouteResult r = Match(method, target);
+    ASSERT_TRUE(std::holds_alternative<Route>(r)) << method << " " << target;
+    EXPECT_EQ(std::get<Route>(r).interaction, Interaction::kSearchSystem);
+  }
+  EXPECT_EQ(ErrorOf("PUT", "/fhir/Location/_search"), 405);
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Nonsense"), 404);
+}
+
 TEST(MatchRoute, UnimplementedFhirInteractionsAre501) {
-  EXPECT_EQ(ErrorOf("GET", "/fhir/Patient"), 501) << "search";
-  EXPECT_EQ(ErrorOf("POST", "/fhir/Patient/_search"), 501);
   EXPECT_EQ(ErrorOf("POST", "/fhir"), 501) << "batch/transaction";
-  EXPECT_EQ(ErrorOf("GET", "/fhir"), 501);
   EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient/1"), 501);
   EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient"), 501) << "conditional update";
   EXPECT_EQ(ErrorOf("DELETE", "/fhir/Patient"), 501) << "conditional delete";

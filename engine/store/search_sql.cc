@@ -1,0 +1,615 @@
+// Searches: a SearchQuery becomes one parameterised SELECT over the
+// resource table and the search index. Every value is bound; only column
+// names, operators and aliases the code chooses are spliced into the text.
+//
+// Plan: every clause is an EXISTS over the resource's own index rows
+// (search_index_rid). The most selective positive index clause, measured
+// with a bounded count, instead drives the query as `r.rid IN (...)` over
+// search_index_value, so a search touches the few rows it matches rather
+// than every resource of the type; results come in rowid order, which makes
+// paging stable.
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "engine/store/resource_store.h"
+#include "engine/store/store_internal.h"
+
+namespace fhirengine::store {
+namespace internal {
+
+std::optional<std::int64_t> ParamIds::Find(SQLite::Database& db, const std::string& type,
+                                           const std::string& code) {
+  {
+    std::shared_lock lock(mutex_);
+    auto it = ids_.find({type, code});
+    if (it != ids_.end()) return it->second;
+  }
+  SQLite::Statement q(db, "SELECT pid FROM search_param WHERE type=? AND code=?");
+  q.bind(1, type);
+  q.bind(2, code);
+  if (!q.executeStep()) return std::nullopt;
+  const std::int64_t pid = q.getColumn(0).getInt64();
+  std::unique_lock lock(mutex_);
+  ids_.emplace(std::make_pair(type, code), pid);
+  return pid;
+}
+
+std::int64_t ParamIds::FindOrCreate(SQLite::Database& db, const std::string& type,
+                                    const std::string& code,
+                                    std::vector<std::pair<std::string, std::string>>& added) {
+  if (std::optional<std::int64_t> pid = Find(db, type, code)) return *pid;
+  SQLite::Statement q(db, "INSERT INTO search_param(type,code) VALUES(?,?)");
+  q.bind(1, type);
+  q.bind(2, code);
+  q.exec();
+  const std::int64_t pid = db.getLastInsertRowid();
+  std::unique_lock lock(mutex_);
+  ids_.emplace(std::make_pair(type, code), pid);
+  added.emplace_back(type, code);
+  return pid;
+}
+
+void ParamIds::Forget(const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::unique_lock lock(mutex_);
+  for (const auto& key : keys) ids_.erase(key);
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::ResetOnExit;
+
+// The bounded count that estimates a clause's selectivity.
+constexpr int kProbeLimit = 5000;
+
+Status FromException(const std::exception& e, const std::string& what) {
+  return IoError(what + ": " + e.what());
+}
+
+const char* ColumnName(Column c) {
+  switch (c) {
+    case Column::kSystem:
+      return "system";
+    case Column::kValue:
+      return "value";
+    case Column::kDisplay:
+      return "display";
+    case Column::kLow:
+      return "low";
+    case Column::kHigh:
+      return "high";
+    case Column::kNumber:
+      return "number";
+  }
+  return "value";
+}
+
+// The smallest string greater than every string starting with `prefix`
+// (bytewise, as SQLite's BINARY collation compares); empty when none is.
+std::string PrefixUpperBound(std::string prefix) {
+  while (!prefix.empty()) {
+    auto last = static_cast<unsigned char>(prefix.back());
+    if (last != 0xFF) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
+class SqlBuilder {
+ public:
+  SqlBuilder(internal::StoreImpl& impl, SQLite::Database& db) : impl_(impl), db_(db) {}
+
+  std::string sql;
+  std::vector<Operand> binds;
+
+  void Bind(Operand v) {
+    sql += '?';
+    binds.push_back(std::move(v));
+  }
+
+  std::string NewAlias(char prefix) { return std::string(1, prefix) + std::to_string(++aliases_); }
+
+  // The pid condition on index alias `x` for `code` of `type` (every type
+  // when empty); false when no resource of the type ever had the parameter.
+  bool ParamCondition(const std::string& x, const std::string& type, const std::string& code) {
+    if (type.empty()) {
+      sql += x + ".pid IN (SELECT pid FROM search_param WHERE code=";
+      Bind(code);
+      sql += ')';
+      return true;
+    }
+    std::optional<std::int64_t> pid = impl_.param_ids.Find(db_, type, code);
+    if (!pid) return false;
+    sql += x + ".pid=";
+    Bind(*pid);
+    return true;
+  }
+
+  void CompareSql(const std::string& col, const Compare& c) {
+    switch (c.op) {
+      case CompareOp::kEq:
+        sql += col + "=";
+        Bind(c.operand);
+        return;
+      case CompareOp::kNe:
+        sql += col + "<>";
+        Bind(c.operand);
+        return;
+      case CompareOp::kLt:
+        sql += col + "<";
+        Bind(c.operand);
+        return;
+      case CompareOp::kLe:
+        sql += col + "<=";
+        Bind(c.operand);
+        return;
+      case CompareOp::kGt:
+        sql += col + ">";
+        Bind(c.operand);
+        return;
+      case CompareOp::kGe:
+        sql += col + ">=";
+        Bind(c.operand);
+        return;
+      case CompareOp::kIsNull:
+        sql += col + " IS NULL";
+        return;
+      case CompareOp::kStartsWith: {
+        const std::string* prefix = std::get_if<std::string>(&c.operand);
+        if (prefix == nullptr || prefix->empty()) {
+          sql += col + " IS NOT NULL";
+          return;
+        }
+        sql += '(' + col + ">=";
+        Bind(*prefix);
+        const std::string upper = PrefixUpperBound(*prefix);
+        if (!upper.empty()) {
+          sql += " AND " + col + "<";
+          Bind(upper);
+        }
+        sql += ')';
+        return;
+      }
+      case CompareOp::kContains:
+        sql += "instr(" + col + ",";
+        Bind(c.operand);
+        sql += ")>0";
+        return;
+      case CompareOp::kPrefixOf:
+        sql += "substr(";
+        Bind(c.operand);
+        sql += ",1,length(" + col + "))=" + col;
+        return;
+    }
+  }
+
+  // (m1 OR m2 ...) over index alias `x`; columns map through `column_sql`.
+  template <typename ColumnSql>
+  void MatchesSql(const std::vector<RowMatch>& any, ColumnSql column_sql) {
+    if (any.empty()) {
+      sql += '1';
+      return;
+    }
+    sql += '(';
+    for (std::size_t i = 0; i < any.size(); ++i) {
+      if (i > 0) sql += " OR ";
+      sql += '(';
+      if (any[i].all.empty()) sql += '1';
+      for (std::size_t j = 0; j < any[i].all.size(); ++j) {
+        if (j > 0) sql += " AND ";
+        CompareSql(column_sql(any[i].all[j].column), any[i].all[j]);
+      }
+      sql += ')';
+    }
+    sql += ')';
+  }
+
+  void IndexMatchesSql(const std::string& x, const std::vector<RowMatch>& any) {
+    MatchesSql(any, [&x](Column c) { return x + "." + ColumnName(c); });
+  }
+
+  // Appends " AND <clause>" for each clause of `q` on resource alias `r`
+  // (whose type is `q.type`, or any type when empty). `skip` is a clause
+  // already used to drive the query.
+  void Clauses(const SearchQuery& q, const std::string& r, const Clause* skip = nullptr) {
+    for (const Clause& c : q.clauses) {
+      if (&c == skip) continue;
+      sql += " AND ";
+      ClauseSql(q, c, r);
+    }
+  }
+
+  void ClauseSql(const SearchQuery& q, const Clause& c, const std::string& r) {
+    switch (c.kind) {
+      case Clause::Kind::kNever:
+        sql += '0';
+        return;
+      case Clause::Kind::kId: {
+        if (c.ids.empty()) {
+          sql += c.negate ? "1" : "0";
+          return;
+        }
+        sql += r + ".id " + (c.negate ? "NOT IN (" : "IN (");
+        for (std::size_t i = 0; i < c.ids.size(); ++i) {
+          if (i > 0) sql += ',';
+          Bind(c.ids[i]);
+        }
+        sql += ')';
+        return;
+      }
+      case Clause::Kind::kLastUpdated: {
+        const std::string col = r + ".last_updated";
+        MatchesSql(c.any, [&col](Column) { return col; });
+        return;
+      }
+      case Clause::Kind::kIndex:
+      case Clause::Kind::kMissing: {
+        const bool want_rows = c.kind == Clause::Kind::kIndex ? !c.negate : !c.missing;
+        const std::string x = NewAlias('x');
+        const std::size_t mark = sql.size();
+        const std::size_t bind_mark = binds.size();
+        sql += std::string(want_rows ? "" : "NOT ") + "EXISTS(SELECT 1 FROM search_index " + x +
+               " WHERE " + x + ".rid=" + r + ".rid AND ";
+        if (!ParamCondition(x, q.type, c.param)) {
+          sql.resize(mark);
+          binds.resize(bind_mark);
+          sql += want_rows ? "0" : "1";
+          return;
+        }
+        if (c.kind == Clause::Kind::kIndex) {
+          sql += " AND ";
+          IndexMatchesSql(x, c.any);
+        }
+        sql += ')';
+        return;
+      }
+      case Clause::Kind::kChain: {
+        const std::string x = NewAlias('x');
+        const std::size_t mark = sql.size();
+        const std::size_t bind_mark = binds.size();
+        sql += "EXISTS(SELECT 1 FROM search_index " + x + " WHERE " + x + ".rid=" + r + ".rid AND ";
+        if (!ParamCondition(x, q.type, c.param) || c.targets.empty()) {
+          sql.resize(mark);
+          binds.resize(bind_mark);
+          sql += '0';
+          return;
+        }
+        sql += " AND (";
+        for (std::size_t i = 0; i < c.targets.size(); ++i) {
+          const SearchQuery& target = c.targets[i];
+          const std::string t = NewAlias('t');
+          if (i > 0) sql += " OR ";
+          sql += '(' + x + ".system=";
+          Bind(target.type);
+          sql += " AND " + x + ".value IN (SELECT " + t + ".id FROM resource " + t + " WHERE " + t +
+                 ".type=";
+          Bind(target.type);
+          sql += " AND " + t + ".deleted=0";
+          Clauses(target, t);
+          sql += "))";
+        }
+        sql += "))";
+        return;
+      }
+      case Clause::Kind::kReverseChain: {
+        if (c.targets.size() != 1) {
+          sql += '0';
+          return;
+        }
+        const SearchQuery& source = c.targets[0];
+        const std::string x = NewAlias('x');
+        const std::string s = NewAlias('s');
+        const std::size_t mark = sql.size();
+        const std::size_t bind_mark = binds.size();
+        sql += r + ".id IN (SELECT " + x + ".value FROM search_index " + x + " JOIN resource " + s +
+               " ON " + s + ".rid=" + x + ".rid WHERE ";
+        if (!ParamCondition(x, source.type, c.param)) {
+          sql.resize(mark);
+          binds.resize(bind_mark);
+          sql += '0';
+          return;
+        }
+        sql += " AND " + x + ".system=";
+        if (q.type.empty()) {
+          sql += r + ".type";
+        } else {
+          Bind(q.type);
+        }
+        sql += " AND " + s + ".deleted=0";
+        Clauses(source, s);
+        sql += ')';
+        return;
+      }
+    }
+  }
+
+  // The type restriction of a top-level query on alias r. `unindexed`
+  // keeps SQLite from choosing the type index over a driving clause.
+  void TypeCondition(const SearchQuery& q, const std::string& r, bool unindexed) {
+    const std::string plus = unindexed ? "+" : "";
+    if (!q.type.empty()) {
+      sql += plus + r + ".type=";
+      Bind(q.type);
+    } else if (!q.types.empty()) {
+      sql += plus + r + ".type IN (";
+      for (std::size_t i = 0; i < q.types.size(); ++i) {
+        if (i > 0) sql += ',';
+        Bind(q.types[i]);
+      }
+      sql += ')';
+    } else {
+      sql += '1';
+    }
+    sql += " AND " + plus + r + ".deleted=0";
+  }
+
+  void OrderBy(const SearchQuery& q, const std::string& r) {
+    sql += " ORDER BY ";
+    for (const SortKey& key : q.sort) {
+      switch (key.kind) {
+        case SortKey::Kind::kId:
+          sql += r + ".id";
+          break;
+        case SortKey::Kind::kLastUpdated:
+          sql += r + ".last_updated";
+          break;
+        case SortKey::Kind::kParam: {
+          const std::string x = NewAlias('x');
+          const std::size_t mark = sql.size();
+          const std::size_t bind_mark = binds.size();
+          sql += std::string("(SELECT ") + (key.descending ? "max(" : "min(") + x + "." +
+                 ColumnName(key.column) + ") FROM search_index " + x + " WHERE " + x + ".rid=" + r +
+                 ".rid AND ";
+          if (!ParamCondition(x, q.type, key.param)) {
+            sql.resize(mark);
+            binds.resize(bind_mark);
+            sql += "NULL";
+            break;
+          }
+          sql += ')';
+          break;
+        }
+      }
+      sql += key.descending ? " DESC," : ",";
+    }
+    sql += r + ".rid";
+  }
+
+ private:
+  internal::StoreImpl& impl_;
+  SQLite::Database& db_;
+  int aliases_ = 0;
+};
+
+void BindAll(SQLite::Statement& stmt, const std::vector<Operand>& binds) {
+  for (std::size_t i = 0; i < binds.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            stmt.bind(index);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            stmt.bind(index, v);
+          } else {
+            stmt.bind(index, v);
+          }
+        },
+        binds[i]);
+  }
+}
+
+Hit RowToHit(SQLite::Statement& q) {
+  Hit h;
+  h.rid = q.getColumn(0).getInt64();
+  h.type = q.getColumn(1).getString();
+  h.id = q.getColumn(2).getString();
+  h.version = q.getColumn(3).getInt64();
+  h.last_updated_ms = q.getColumn(4).getInt64();
+  if (!q.getColumn(5).isNull()) h.json = q.getColumn(5).getString();
+  return h;
+}
+
+// How many rows (up to kProbeLimit) the index clause `c` matches.
+std::int64_t ProbeClause(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q,
+                         const Clause& c) {
+  SqlBuilder b(impl, db);
+  b.sql = "SELECT count(*) FROM (SELECT 1 FROM search_index x WHERE ";
+  if (!b.ParamCondition("x", q.type, c.param)) return 0;
+  b.sql += " AND ";
+  b.IndexMatchesSql("x", c.any);
+  b.sql += " LIMIT " + std::to_string(kProbeLimit) + ")";
+  SQLite::Statement stmt(db, b.sql);
+  BindAll(stmt, b.binds);
+  return stmt.executeStep() ? stmt.getColumn(0).getInt64() : 0;
+}
+
+// The clause that should drive the query, or nullptr to scan the type.
+const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q) {
+  if (q.type.empty()) return nullptr;
+  const Clause* best = nullptr;
+  std::int64_t best_count = std::numeric_limits<std::int64_t>::max();
+  for (const Clause& c : q.clauses) {
+    if (c.kind == Clause::Kind::kId && !c.negate) return nullptr;  // the (type, id) key drives
+    if (c.kind != Clause::Kind::kIndex || c.negate || c.any.empty()) continue;
+    const std::int64_t count = ProbeClause(impl, db, q, c);
+    if (count < best_count) {
+      best = &c;
+      best_count = count;
+    }
+  }
+  return best_count < kProbeLimit ? best : nullptr;
+}
+
+// FROM/WHERE of a top-level search on alias "r".
+void WhereSql(internal::StoreImpl& impl, SQLite::Database& db, SqlBuilder& b,
+              const SearchQuery& q) {
+  const Clause* driver = ChooseDriver(impl, db, q);
+  b.sql += " FROM resource r WHERE ";
+  if (driver != nullptr) {
+    b.sql += "r.rid IN (SELECT xd.rid FROM search_index xd WHERE ";
+    b.ParamCondition("xd", q.type, driver->param);
+    b.sql += " AND ";
+    b.IndexMatchesSql("xd", driver->any);
+    b.sql += ") AND ";
+  }
+  b.TypeCondition(q, "r", driver != nullptr);
+  b.Clauses(q, "r", driver);
+}
+
+}  // namespace
+
+Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageRequest& page) const {
+  try {
+    Impl::ReaderLease lease = impl_->Lease();
+    SQLite::Database& db = lease.reader->db;
+    // One read transaction, so the page and the total see the same snapshot.
+    db.exec("BEGIN");
+    struct EndRead {
+      SQLite::Database& db;
+      ~EndRead() {
+        try {
+          db.exec("COMMIT");
+        } catch (const std::exception&) {  // a read transaction has nothing to lose
+        }
+      }
+    } end_read{db};
+
+    SearchPage result;
+    if (page.count > 0) {
+      SqlBuilder b(*impl_, db);
+      b.sql = std::string("SELECT r.rid,r.type,r.id,r.version,r.last_updated,r.json");
+      WhereSql(*impl_, db, b, query);
+      b.OrderBy(query, "r");
+      b.sql += " LIMIT ";
+      b.Bind(static_cast<std::int64_t>(page.count + 1));
+      b.sql += " OFFSET ";
+      b.Bind(static_cast<std::int64_t>(page.offset));
+      SQLite::Statement stmt(db, b.sql);
+      BindAll(stmt, b.binds);
+      while (stmt.executeStep()) result.hits.push_back(RowToHit(stmt));
+      if (result.hits.size() > page.count) {
+        result.hits.pop_back();
+        result.has_more = true;
+      }
+    }
+    if (page.want_total) {
+      if (page.count > 0 && page.offset == 0 && !result.has_more) {
+        result.total = static_cast<std::int64_t>(result.hits.size());
+      } else {
+        SqlBuilder b(*impl_, db);
+        b.sql = "SELECT count(*)";
+        WhereSql(*impl_, db, b, query);
+        SQLite::Statement stmt(db, b.sql);
+        BindAll(stmt, b.binds);
+        if (stmt.executeStep()) result.total = stmt.getColumn(0).getInt64();
+      }
+    }
+    return result;
+  } catch (const std::exception& e) {
+    return FromException(e, "store search");
+  }
+}
+
+Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
+                                                const std::vector<IncludeSpec>& specs,
+                                                std::size_t limit) const {
+  constexpr int kMaxIterations = 10;
+  try {
+    Impl::ReaderLease lease = impl_->Lease();
+    SQLite::Database& db = lease.reader->db;
+    std::set<std::int64_t> seen;
+    for (const Hit& h : hits) seen.insert(h.rid);
+    std::vector<Hit> included;
+    std::vector<const Hit*> frontier;
+    for (const Hit& h : hits) frontier.push_back(&h);
+    for (int round = 0; round < kMaxIterations && !frontier.empty(); ++round) {
+      std::vector<Hit> found;
+      for (const IncludeSpec& spec : specs) {
+        if (round > 0 && !spec.iterate) continue;
+        // The frontier resources this spec starts from.
+        std::vector<const Hit*> from;
+        for (const Hit* h : frontier) {
+          if (spec.reverse ? (spec.target_type.empty() || h->type == spec.target_type)
+                           : h->type == spec.source_type) {
+            from.push_back(h);
+          }
+        }
+        if (from.empty()) continue;
+        std::optional<std::int64_t> pid = impl_->param_ids.Find(db, spec.source_type, spec.param);
+        if (!pid) continue;
+        SqlBuilder b(*impl_, db);
+        if (!spec.reverse) {
+          b.sql =
+              "SELECT t.rid,t.type,t.id,t.version,t.last_updated,t.json FROM search_index x "
+              "JOIN resource t ON t.type=x.system AND t.id=x.value WHERE x.pid=";
+          b.Bind(*pid);
+          b.sql += " AND t.deleted=0 AND x.rid IN (";
+          for (std::size_t i = 0; i < from.size(); ++i) {
+            if (i > 0) b.sql += ',';
+            b.Bind(from[i]->rid);
+          }
+          b.sql += ')';
+          if (!spec.target_type.empty()) {
+            b.sql += " AND x.system=";
+            b.Bind(spec.target_type);
+          }
+        } else {
+          b.sql =
+              "SELECT s.rid,s.type,s.id,s.version,s.last_updated,s.json FROM search_index x "
+              "JOIN resource s ON s.rid=x.rid WHERE x.pid=";
+          b.Bind(*pid);
+          std::map<std::string, std::vector<std::string>> ids_by_type;
+          for (const Hit* h : from) ids_by_type[h->type].push_back(h->id);
+          b.sql += " AND s.deleted=0 AND (";
+          bool first = true;
+          for (const auto& [type, ids] : ids_by_type) {
+            if (!first) b.sql += " OR ";
+            first = false;
+            b.sql += "(x.system=";
+            b.Bind(type);
+            b.sql += " AND x.value IN (";
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+              if (i > 0) b.sql += ',';
+              b.Bind(ids[i]);
+            }
+            b.sql += "))";
+          }
+          b.sql += ')';
+        }
+        SQLite::Statement stmt(db, b.sql);
+        BindAll(stmt, b.binds);
+        while (stmt.executeStep()) {
+          Hit h = RowToHit(stmt);
+          if (!seen.insert(h.rid).second) continue;
+          if (included.size() + found.size() >= limit) {
+            return ResourceExhausted("_include/_revinclude would add more than " +
+                                     std::to_string(limit) + " resources");
+          }
+          found.push_back(std::move(h));
+        }
+      }
+      const std::size_t first_new = included.size();
+      for (Hit& h : found) included.push_back(std::move(h));
+      frontier.clear();
+      for (std::size_t i = first_new; i < included.size(); ++i) frontier.push_back(&included[i]);
+      if (std::none_of(specs.begin(), specs.end(),
+                       [](const IncludeSpec& s) { return s.iterate; })) {
+        break;
+      }
+    }
+    return included;
+  } catch (const std::exception& e) {
+    return FromException(e, "store include");
+  }
+}
+
+}  // namespace fhirengine::store

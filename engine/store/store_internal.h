@@ -1,0 +1,135 @@
+// The store's internals shared by its source files (resource_store.cc for
+// reads and writes, search_sql.cc for searches): the connections, the
+// writer's queue and the search-parameter id cache. Not part of the API.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "engine/store/resource_store.h"
+
+namespace fhirengine::store::internal {
+
+// A read-only connection with its prepared statements.
+struct Reader {
+  explicit Reader(const std::string& path)
+      : db(path, SQLite::OPEN_READONLY),
+        current(db,
+                "SELECT type,id,version,last_updated,deleted,json FROM resource "
+                "WHERE type=? AND id=?"),
+        version(db,
+                "SELECT type,id,version,last_updated,deleted,json FROM resource "
+                "WHERE type=?1 AND id=?2 AND version=?3 UNION ALL "
+                "SELECT type,id,version,last_updated,deleted,json FROM resource_history "
+                "WHERE type=?1 AND id=?2 AND version=?3") {
+    db.setBusyTimeout(5000);
+  }
+  SQLite::Database db;
+  SQLite::Statement current;
+  SQLite::Statement version;
+};
+
+// Resets a cached statement when the read is over. A statement left on a
+// row keeps its connection's read transaction, and with it a stale WAL
+// snapshot, open: later reads on that connection would not see new commits.
+struct ResetOnExit {
+  SQLite::Statement& q;
+  ~ResetOnExit() {
+    try {
+      q.reset();
+    } catch (const std::exception&) {  // nothing to do; the next use resets again
+    }
+  }
+};
+
+struct PendingBatch {
+  std::vector<WriteOp> ops;
+  BatchCallback done;
+};
+
+// Search parameter ids: (resource type, code) -> the integer the index rows
+// carry. Readers look ids up (a parameter no resource ever had has none);
+// the writer adds ids inside its transaction and forgets them again if the
+// batch that added them rolls back.
+class ParamIds {
+ public:
+  // The id, or nullopt when the parameter is not in the table yet. Reads
+  // the table through `db` on a cache miss.
+  std::optional<std::int64_t> Find(SQLite::Database& db, const std::string& type,
+                                   const std::string& code);
+  // The id, creating it through `db` (the writer's connection) when new;
+  // new ids are recorded in `added` so a rollback can Forget() them.
+  std::int64_t FindOrCreate(SQLite::Database& db, const std::string& type, const std::string& code,
+                            std::vector<std::pair<std::string, std::string>>& added);
+  void Forget(const std::vector<std::pair<std::string, std::string>>& keys);
+
+ private:
+  std::shared_mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::int64_t> ids_;
+};
+
+struct StoreImpl {
+  StoreOptions options;
+  std::unique_ptr<SQLite::Database> writer_db;
+  std::unique_ptr<SQLite::Statement> select_current;
+  std::unique_ptr<SQLite::Statement> insert_current;
+  std::unique_ptr<SQLite::Statement> update_current;
+  std::unique_ptr<SQLite::Statement> move_to_history;
+  std::unique_ptr<SQLite::Statement> insert_index;
+  std::unique_ptr<SQLite::Statement> delete_index;
+  std::int64_t last_ms = 0;
+  mutable ParamIds param_ids;
+  // Parameter ids created by the batch being applied (forgotten on rollback).
+  std::vector<std::pair<std::string, std::string>> batch_new_params;
+
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<PendingBatch> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  mutable std::mutex readers_mutex;
+  mutable std::condition_variable readers_cv;
+  mutable std::vector<std::unique_ptr<Reader>> idle_readers;
+
+  // Borrows a reader for the scope of the returned handle.
+  struct ReaderLease {
+    const StoreImpl* impl;
+    std::unique_ptr<Reader> reader;
+    ~ReaderLease() {
+      if (reader) {
+        std::lock_guard lock(impl->readers_mutex);
+        impl->idle_readers.push_back(std::move(reader));
+        impl->readers_cv.notify_one();
+      }
+    }
+  };
+  ReaderLease Lease() const {
+    std::unique_lock lock(readers_mutex);
+    readers_cv.wait(lock, [&] { return !idle_readers.empty(); });
+    std::unique_ptr<Reader> r = std::move(idle_readers.back());
+    idle_readers.pop_back();
+    return ReaderLease{this, std::move(r)};
+  }
+
+  void WriterLoop();
+  Result<WriteResult> ApplyOp(WriteOp& op);
+  // Replaces the index rows of resource `rid` with `rows`.
+  void WriteIndex(std::int64_t rid, const std::string& type, const std::vector<IndexRow>& rows);
+  void Commit(std::vector<PendingBatch>& batches);
+  // Indexes every current resource with options.indexer (schema upgrade).
+  Status BuildIndex();
+};
+
+}  // namespace fhirengine::store::internal
