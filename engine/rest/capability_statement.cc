@@ -28,12 +28,13 @@ json::Value Codes(json::Document& doc, std::initializer_list<const char*> codes)
 
 json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOptions& options,
                                      const fhir::TypeModel& model) {
-  const json::Value interactions = Codes(
-      doc, {"read", "vread", "update", "delete", "history-instance", "history-type", "create"});
+  const json::Value interactions = Codes(doc, {"read", "vread", "update", "patch", "delete",
+                                               "history-instance", "history-type", "create"});
   const json::Value documentation = doc.MakeString(
       "Conditional create (If-None-Exist) supports only the _id parameter until search is "
       "implemented. Conditional read supports If-None-Match and If-Modified-Since. Versioned "
-      "update: If-Match: W/\"version\".");
+      "update and patch: If-Match: W/\"version\". Patch accepts JSON Patch (RFC 6902, "
+      "application/json-patch+json) only; FHIRPath Patch is not supported.");
   std::vector<json::Value> resources;
   for (const fhir::TypeDef* type : model.resources()) {
     if (type->is_abstract) continue;
@@ -55,9 +56,9 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
                {"mode", doc.MakeString("server")},
                {"documentation",
                 doc.MakeString(
-                    "FHIR R4 RESTful API, first slice: read, vread, create, update, delete and "
-                    "history. Search, batch/transaction, patch and operations are not "
-                    "implemented yet.")},
+                    "FHIR R4 RESTful API, first slice: read, vread, create, update, patch "
+                    "(JSON Patch), delete and history. Search, batch/transaction and operations "
+                    "are not implemented yet.")},
                {"resource", Array(doc, resources)},
                {"interaction", Codes(doc, {"history-system"})},
            });

@@ -16,6 +16,7 @@
 #include "engine/core/time_format.h"
 #include "engine/fhir/resource_format.h"
 #include "engine/json/json_parser.h"
+#include "engine/json/json_patch.h"
 #include "engine/json/json_writer.h"
 #include "engine/rest/capability_statement.h"
 #include "engine/rest/etag.h"
@@ -387,13 +388,22 @@ std::variant<std::optional<std::int64_t>, RestResponse> ExpectedVersion(const Co
 }
 
 // The answer to a committed write, or to the store's refusal of it.
+// `read_guard`: the expected version is the one the server itself read (a
+// patch without If-Match), so a mismatch is a concurrent write: 409.
 RestResponse WriteOutcome(const Context& ctx, const std::string& base_url, bool is_create,
-                          bool has_precondition, const Result<std::vector<store::WriteResult>>& r) {
+                          bool has_precondition, const Result<std::vector<store::WriteResult>>& r,
+                          bool read_guard = false) {
   if (!r.ok()) {
     const Status& s = r.status();
     switch (s.code()) {
       case StatusCode::kFailedPrecondition:
       case StatusCode::kNotFound:
+        if (read_guard) {
+          return OutcomeResponse(ctx, 409, Severity::kError, IssueType::kConflict,
+                                 s.message() +
+                                     ": it changed while the patch was applied; read it again "
+                                     "and send the patch again");
+        }
         return ErrorResponse(ctx, has_precondition ? 412 : HttpStatusFor(s), s.message());
       case StatusCode::kAlreadyExists:
         return ErrorResponse(ctx, has_precondition ? 412 : 409, s.message());
@@ -451,17 +461,18 @@ RestResponse WriteOutcome(const Context& ctx, const std::string& base_url, bool 
 
 // Queues `op`; the response is built on the connection's strand.
 void SubmitWrite(const Env& env, const Context& ctx, const Responder& responder, store::WriteOp op,
-                 bool is_create, bool has_precondition) {
+                 bool is_create, bool has_precondition, bool read_guard = false) {
   std::string base_url = env.options.base_url;
-  env.store.Submit(
-      {std::move(op)}, [responder, ctx, base_url = std::move(base_url), is_create,
-                        has_precondition](Result<std::vector<store::WriteResult>> result) {
-        // On the writer thread: hand over, nothing more.
-        auto shared = std::make_shared<Result<std::vector<store::WriteResult>>>(std::move(result));
-        responder.resume([responder, ctx, base_url, is_create, has_precondition, shared] {
-          responder.reply(WriteOutcome(ctx, base_url, is_create, has_precondition, *shared));
-        });
-      });
+  env.store.Submit({std::move(op)}, [responder, ctx, base_url = std::move(base_url), is_create,
+                                     has_precondition,
+                                     read_guard](Result<std::vector<store::WriteResult>> result) {
+    // On the writer thread: hand over, nothing more.
+    auto shared = std::make_shared<Result<std::vector<store::WriteResult>>>(std::move(result));
+    responder.resume([responder, ctx, base_url, is_create, has_precondition, read_guard, shared] {
+      responder.reply(
+          WriteOutcome(ctx, base_url, is_create, has_precondition, *shared, read_guard));
+    });
+  });
 }
 
 // If-None-Exist: only "_id=x" can be answered before search exists. The
@@ -569,6 +580,99 @@ void Update(const Env& env, const Context& ctx, const Route& route, const RestRe
   op.id = route.id;
   SetContent(op, Prepare(std::move(doc), route.id));
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
+}
+
+// PATCH with a JSON Patch (RFC 6902): the patch applies to the current
+// version as read here; the result is checked and validated as an update's
+// body and written guarded by the client's If-Match (412 on mismatch) or
+// else by the version read (409 when a concurrent write came first), so no
+// other write is ever silently overwritten.
+void Patch(const Env& env, const Context& ctx, const Route& route, const RestRequest& req,
+           const Responder& responder) {
+  if (Status s = CheckJsonPatchContentType(req.content_type); !s.ok()) {
+    return responder.reply(ErrorResponse(ctx, 415, s.message()));
+  }
+  if (req.body.empty()) {
+    return responder.reply(ErrorResponse(
+        ctx, 400, "the request has no body; send a JSON Patch (an array of operations)"));
+  }
+  // The result must stay within what a request body may be, as it is stored
+  // and read back under the same limits.
+  const ParseLimits& limits = env.options.parse_limits;
+  Result<json::JsonPatch> patch = json::JsonPatch::Parse(
+      req.body, limits,
+      {.max_depth = limits.max_depth, .max_result_bytes = limits.max_document_bytes});
+  if (!patch.ok()) {
+    const int status = patch.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+    return responder.reply(ErrorResponse(ctx, status, patch.status().message()));
+  }
+  auto expected = ExpectedVersion(ctx, req);
+  if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
+  const std::optional<std::int64_t> if_match = std::get<std::optional<std::int64_t>>(expected);
+  if (!req.if_none_match.empty()) {
+    return responder.reply(
+        ErrorResponse(ctx, 400,
+                      "If-None-Match is not supported on patch (it changes an existing resource); "
+                      "use If-Match: W/\"version\""));
+  }
+
+  const std::string name = route.type + "/" + route.id;
+  Result<store::StoredResource> current = env.store.Read(route.type, route.id);
+  if (!current.ok()) {
+    if (current.status().code() == StatusCode::kNotFound) {
+      return responder.reply(ErrorResponse(
+          ctx, 404, name + " is not known; patch changes an existing resource (create it first)"));
+    }
+    return responder.reply(ErrorResponse(ctx, 500, current.status().message()));
+  }
+  if (current->deleted) {
+    RestResponse r = ErrorResponse(
+        ctx, 410, name + " was deleted (version " + std::to_string(current->version) + ")");
+    AddVersionHeaders(r, current->version, current->last_updated_ms);
+    return responder.reply(std::move(r));
+  }
+  // Preconditions come before the patch is even tried (RFC 9110 13.2.2).
+  if (if_match.has_value() && *if_match != current->version) {
+    return responder.reply(ErrorResponse(ctx, 412,
+                                         name + " is at version " +
+                                             std::to_string(current->version) + ", not " +
+                                             std::to_string(*if_match) + " (If-Match)"));
+  }
+  Result<json::Document> stored = json::Parse(current->json);
+  if (!stored.ok()) {
+    return responder.reply(
+        ErrorResponse(ctx, 500, name + " as stored does not parse: " + stored.status().message()));
+  }
+  Result<json::Document> patched = patch->ApplyTo(stored->root());
+  if (!patched.ok()) {
+    return responder.reply(OutcomeResponse(ctx, 422, Severity::kError, IssueType::kProcessing,
+                                           "the patch cannot be applied to " + name + " (version " +
+                                               std::to_string(current->version) +
+                                               "): " + patched.status().message()));
+  }
+  const json::Value& root = patched->root();
+  const json::Value* resource_type = root.Find("resourceType");
+  if (!root.IsObject() || resource_type == nullptr || !resource_type->IsString() ||
+      resource_type->text() != route.type) {
+    return responder.reply(OutcomeResponse(
+        ctx, 422, Severity::kError, IssueType::kProcessing,
+        "the patch must not change resourceType: the result must stay a " + route.type));
+  }
+  const json::Value* id = root.Find("id");
+  if (id == nullptr || !id->IsString() || id->text() != route.id) {
+    return responder.reply(OutcomeResponse(
+        ctx, 422, Severity::kError, IssueType::kProcessing,
+        "the patch must not change or remove the id: the result must keep id '" + route.id + "'"));
+  }
+  if (auto error = Validate(ctx, *patched)) return responder.reply(*error);
+  store::WriteOp op;
+  op.kind = store::WriteKind::kPut;
+  op.type = route.type;
+  op.id = route.id;
+  op.expected_version = if_match.has_value() ? *if_match : current->version;
+  SetContent(op, Prepare(std::move(patched).value(), route.id));
+  SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false,
+              /*has_precondition=*/if_match.has_value(), /*read_guard=*/!if_match.has_value());
 }
 
 void Delete(const Env& env, const Context& ctx, const Route& route, const RestRequest& req,
@@ -701,6 +805,8 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
       return Create(env, ctx, route, request, responder);
     case Interaction::kUpdate:
       return Update(env, ctx, route, request, responder);
+    case Interaction::kPatch:
+      return Patch(env, ctx, route, request, responder);
     case Interaction::kDelete:
       return Delete(env, ctx, route, request, responder);
   }

@@ -1,6 +1,6 @@
 // The FHIR R4 RESTful interactions over the resource store: capabilities,
 // read, vread, create (conditional on _id), update (create-on-update),
-// delete, history (instance, type, system), conditional headers, Prefer,
+// patch (JSON Patch), delete, history (instance, type, system), conditional headers, Prefer,
 // content negotiation and an OperationOutcome for every error.
 #pragma once
 

@@ -152,6 +152,28 @@ Result<fhir::Format> RequestBodyFormat(std::string_view content_type, std::strin
   return *f;
 }
 
+Status CheckJsonPatchContentType(std::string_view content_type) {
+  if (Trim(content_type).empty()) {
+    return InvalidArgument(
+        "the PATCH request has no Content-Type; send a JSON Patch (RFC 6902) as "
+        "application/json-patch+json");
+  }
+  MediaRange m = ParseMediaRange(content_type);
+  if (m.type != "application/json-patch+json") {
+    std::string message = "Content-Type '" + std::string(content_type) +
+                          "' is not supported for PATCH; send a JSON Patch (RFC 6902) as "
+                          "application/json-patch+json";
+    if (fhir::FormatFromName(m.type).has_value()) {
+      message += " (FHIRPath Patch, a Parameters resource, is not supported)";
+    }
+    return InvalidArgument(std::move(message));
+  }
+  if (!m.charset.empty() && m.charset != "utf-8" && m.charset != "utf8") {
+    return InvalidArgument("charset '" + m.charset + "' is not supported; JSON Patch is UTF-8");
+  }
+  return Status::Ok();
+}
+
 std::string_view ContentTypeFor(fhir::Format format) {
   return format == fhir::Format::kXml ? "application/fhir+xml; charset=utf-8"
                                       : "application/fhir+json; charset=utf-8";

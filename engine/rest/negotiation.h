@@ -23,6 +23,13 @@ Result<fhir::Format> ResponseFormat(const std::string* format_param, std::string
 // media types or a charset other than UTF-8.
 Result<fhir::Format> RequestBodyFormat(std::string_view content_type, std::string_view body);
 
+// Checks that a PATCH body is JSON Patch: Content-Type
+// application/json-patch+json (charset UTF-8 when given). kInvalidArgument
+// (the caller answers 415) otherwise, saying what is supported; FHIR
+// resource types (FHIRPath Patch sends a Parameters resource) are told that
+// FHIRPath Patch is not supported.
+Status CheckJsonPatchContentType(std::string_view content_type);
+
 // The Content-Type value for responses in `format`.
 std::string_view ContentTypeFor(fhir::Format format);
 

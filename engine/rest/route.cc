@@ -168,7 +168,9 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     if (method == "POST") return Route{Interaction::kCreate, first, "", 0};
     if (IsGet(method)) return Route{Interaction::kSearchType, first, "", 0};
     if (method == "PUT" || method == "DELETE" || method == "PATCH") {
-      return NotImplemented("conditional update, delete and patch are not implemented yet");
+      return NotImplemented(
+          "conditional update, delete and patch (on a type, without an id) are not "
+          "implemented yet");
     }
     return WrongMethod(method, first, "POST");
   }
@@ -189,8 +191,8 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     if (IsGet(method)) return Route{Interaction::kRead, first, second, 0};
     if (method == "PUT") return Route{Interaction::kUpdate, first, second, 0};
     if (method == "DELETE") return Route{Interaction::kDelete, first, second, 0};
-    if (method == "PATCH") return NotImplemented("patch is not implemented yet");
-    return WrongMethod(method, first + "/" + second, "GET, HEAD, PUT, DELETE");
+    if (method == "PATCH") return Route{Interaction::kPatch, first, second, 0};
+    return WrongMethod(method, first + "/" + second, "GET, HEAD, PUT, DELETE, PATCH");
   }
   if (!IsValidId(second)) return BadId(second);
   if (s[2] != "_history" || s.size() > 4) {

@@ -49,6 +49,7 @@ enum class Interaction {
   kVread,
   kCreate,
   kUpdate,
+  kPatch,
   kDelete,
   kHistoryInstance,
   kHistoryType,

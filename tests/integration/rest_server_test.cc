@@ -183,12 +183,12 @@ TEST_F(RestServerTest, MetadataIsACapabilityStatementOfWhatIsImplemented) {
   EXPECT_NE(r.body.find(R"("type":"Location")"), std::string::npos);
   EXPECT_NE(r.body.find(R"("type":"Encounter")"), std::string::npos);
   EXPECT_EQ(r.body.find(R"("type":"DomainResource")"), std::string::npos) << "abstract type";
-  for (const char* code :
-       {"read", "vread", "create", "update", "delete", "history-instance", "history-type"}) {
+  for (const char* code : {"read", "vread", "create", "update", "patch", "delete",
+                           "history-instance", "history-type"}) {
     EXPECT_NE(r.body.find(std::string(R"({"code":")") + code + "\"}"), std::string::npos) << code;
   }
   // Nothing claimed that is not implemented yet.
-  for (const char* code : {"search-type", "patch", "search-system", "transaction", "batch"}) {
+  for (const char* code : {"search-type", "search-system", "transaction", "batch"}) {
     EXPECT_EQ(r.body.find(std::string(R"("code":")") + code + "\""), std::string::npos) << code;
   }
 }
@@ -533,11 +533,11 @@ TEST_F(RestServerTest, UrlErrors) {
   EXPECT_TRUE(IsOperationOutcome(method));
   HttpResponse post_instance = Call("POST", "/fhir/Patient/1", kJson, kPatient);
   EXPECT_EQ(post_instance.status, 405);
-  EXPECT_EQ(post_instance.Header("Allow"), "GET, HEAD, PUT, DELETE");
+  EXPECT_EQ(post_instance.Header("Allow"), "GET, HEAD, PUT, DELETE, PATCH");
 
   // Real FHIR interactions this slice does not implement say so.
   for (auto [method_name, target] : std::vector<std::pair<std::string, std::string>>{
-           {"PATCH", "/fhir/Patient/1"}, {"POST", "/fhir"}, {"GET", "/fhir/Patient/$everything"}}) {
+           {"PATCH", "/fhir/Patient"}, {"POST", "/fhir"}, {"GET", "/fhir/Patient/$everything"}}) {
     HttpResponse r = Call(method_name, target, kJson, method_name == "GET" ? "" : "{}");
     EXPECT_EQ(r.status, 501) << method_name << " " << target;
     EXPECT_EQ(JsonString(r.body, {"issue", "0", "code"}), "not-supported") << r.body;

@@ -1,6 +1,7 @@
 // FhirApi in-process, over a real store on a temporary file, without HTTP:
 // the CapabilityStatement, stamping, status mapping, and the 503 of a full
-// write queue (which no HTTP test can provoke reliably).
+// write queue and a patch racing an update (which no HTTP test can provoke
+// reliably).
 #include "engine/rest/fhir_api.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <future>
 
+#include "engine/core/time_format.h"
 #include "engine/json/json_parser.h"
 #include "engine/rest/capability_statement.h"
 #include "engine/validation/structural_validator.h"
@@ -109,6 +111,66 @@ TEST_F(FhirApiTest, FullWriteQueueIs503WithRetryAfter) {
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(Header(r, "Retry-After"), "1");
   EXPECT_NE(r.body.find(R"("code":"transient")"), std::string::npos) << r.body;
+}
+
+// A patch guards the version it read: an update committed between that read
+// and the patch's write makes the patch 409, never a silent overwrite. The
+// update's stamp holds the writer so the patch is sure to read version 1
+// while the update is in flight (no HTTP test can order that).
+TEST_F(FhirApiTest, PatchRacingAnUpdateIs409) {
+  RestRequest put;
+  put.method = "PUT";
+  put.target = "/fhir/Patient/p1";
+  put.content_type = "application/fhir+json";
+  put.body = R"({"resourceType":"Patient","id":"p1","active":true})";
+  ASSERT_EQ(Call(put).status, 201);
+
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  store::WriteOp update;
+  update.type = "Patient";
+  update.id = "p1";
+  update.stamp = [&entered, released](std::int64_t version, std::int64_t ms) {
+    entered.set_value();
+    released.wait();
+    return R"({"resourceType":"Patient","id":"p1","meta":{"versionId":")" +
+           std::to_string(version) + R"(","lastUpdated":")" + FormatInstant(ms) +
+           R"("},"active":false})";
+  };
+  std::promise<Result<std::vector<store::WriteResult>>> update_done;
+  store_->Submit({std::move(update)}, [&update_done](Result<std::vector<store::WriteResult>> r) {
+    update_done.set_value(std::move(r));
+  });
+  const bool writer_held =
+      entered.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  if (!writer_held) release.set_value();  // never leave the writer blocked
+  ASSERT_TRUE(writer_held);
+
+  RestRequest patch;
+  patch.method = "PATCH";
+  patch.target = "/fhir/Patient/p1";
+  patch.content_type = "application/json-patch+json";
+  patch.body = R"([{"op":"add","path":"/gender","value":"unknown"}])";
+  std::promise<RestResponse> patched;
+  api_->Handle(std::move(patch),
+               Responder{[](std::function<void()> work) { work(); },
+                         [&patched](RestResponse r) { patched.set_value(std::move(r)); }});
+  release.set_value();
+
+  Result<std::vector<store::WriteResult>> updated = update_done.get_future().get();
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->front().version, 2);
+  std::future<RestResponse> answer = patched.get_future();
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  RestResponse r = answer.get();
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find(R"("code":"conflict")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("is at version 2, not 1"), std::string::npos) << r.body;
+  Result<store::StoredResource> stored = store_->Read("Patient", "p1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->version, 2);
+  EXPECT_EQ(stored->json.find("gender"), std::string::npos) << "the update was not overwritten";
 }
 
 TEST_F(FhirApiTest, ProtocolErrorsAreOperationOutcomes) {

@@ -65,6 +65,20 @@ TEST(RequestBodyFormat, WithoutContentTypeFromTheContent) {
   EXPECT_FALSE(RequestBodyFormat("", "resourceType=Patient").ok());
 }
 
+TEST(JsonPatchContentType, AcceptsOnlyJsonPatchInUtf8) {
+  EXPECT_TRUE(CheckJsonPatchContentType("application/json-patch+json").ok());
+  EXPECT_TRUE(CheckJsonPatchContentType("Application/JSON-Patch+JSON; charset=UTF-8").ok());
+  EXPECT_FALSE(CheckJsonPatchContentType("").ok());
+  EXPECT_FALSE(CheckJsonPatchContentType("application/json-patch+json; charset=latin1").ok());
+  EXPECT_FALSE(CheckJsonPatchContentType("application/merge-patch+json").ok());
+  Status fhirpath = CheckJsonPatchContentType("application/fhir+json");
+  ASSERT_FALSE(fhirpath.ok());
+  EXPECT_EQ(fhirpath.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(fhirpath.message().find("FHIRPath Patch"), std::string::npos) << fhirpath.message();
+  EXPECT_NE(CheckJsonPatchContentType("application/fhir+xml").message().find("FHIRPath Patch"),
+            std::string::npos);
+}
+
 TEST(ContentTypeFor, NamesTheFhirMediaTypes) {
   EXPECT_EQ(ContentTypeFor(Format::kJson), "application/fhir+json; charset=utf-8");
   EXPECT_EQ(ContentTypeFor(Format::kXml), "application/fhir+xml; charset=utf-8");

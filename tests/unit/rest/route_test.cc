@@ -81,6 +81,10 @@ TEST(MatchRoute, MapsTheImplementedInteractions) {
   EXPECT_EQ(read.id, "bed-1");
   EXPECT_EQ(RouteOf("PUT", "/fhir/Location/bed-1").interaction, Interaction::kUpdate);
   EXPECT_EQ(RouteOf("DELETE", "/fhir/Location/bed-1").interaction, Interaction::kDelete);
+  Route patch = RouteOf("PATCH", "/fhir/Location/bed-1");
+  EXPECT_EQ(patch.interaction, Interaction::kPatch);
+  EXPECT_EQ(patch.type, "Location");
+  EXPECT_EQ(patch.id, "bed-1");
   EXPECT_EQ(RouteOf("GET", "/fhir/Location/_history").interaction, Interaction::kHistoryType);
   EXPECT_EQ(RouteOf("GET", "/fhir/Location/bed-1/_history").interaction,
             Interaction::kHistoryInstance);
@@ -116,7 +120,10 @@ TEST(MatchRoute, WrongMethodsAre405WithAllow) {
   ASSERT_TRUE(std::holds_alternative<RouteError>(r));
   EXPECT_EQ(std::get<RouteError>(r).http_status, 405);
   EXPECT_EQ(std::get<RouteError>(r).allow, "GET, HEAD");
-  EXPECT_EQ(std::get<RouteError>(Match("POST", "/fhir/Patient/1")).allow, "GET, HEAD, PUT, DELETE");
+  EXPECT_EQ(std::get<RouteError>(Match("POST", "/fhir/Patient/1")).allow,
+            "GET, HEAD, PUT, DELETE, PATCH");
+  EXPECT_EQ(ErrorOf("PATCH", "/fhir/metadata"), 405);
+  EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient/1/_history/1"), 405);
   EXPECT_EQ(ErrorOf("OPTIONS", "/fhir/Patient"), 405);
   EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient/1/_history"), 405);
   EXPECT_EQ(ErrorOf("POST", "/health"), 405);
@@ -143,7 +150,7 @@ TEST(MatchRoute, SearchAtTypeAndSystemLevel) {
 
 TEST(MatchRoute, UnimplementedFhirInteractionsAre501) {
   EXPECT_EQ(ErrorOf("POST", "/fhir"), 501) << "batch/transaction";
-  EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient/1"), 501);
+  EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient"), 501) << "conditional patch";
   EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient"), 501) << "conditional update";
   EXPECT_EQ(ErrorOf("DELETE", "/fhir/Patient"), 501) << "conditional delete";
   EXPECT_EQ(ErrorOf("POST", "/fhir/$validate"), 501);
