@@ -80,6 +80,10 @@ class Connection:
 
 
 _worker = None  # per-process state: (Connection, mode)
+_parsed = ("", [])  # per-process: the last Bundle parsed, (path, entries)
+# --mode put hands out Bundles in slices of this many entries, so that every
+# connection has work even when there are fewer Bundles than connections.
+PUT_SLICE = 100
 
 
 def init_worker(base, mode):
@@ -92,15 +96,16 @@ def short(data):
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def load_bundle(path):
-    """Returns (resources stored, [error messages])."""
+def load_task(task):
+    """One unit of work: (path, first entry, end entry). Returns (resources
+    stored, [error messages]); an empty message is an error not worth printing."""
+    path, first, end = task
     conn, mode = _worker
-    with open(path, "rb") as f:
-        raw = f.read()
     try:
         if mode == "transaction":
-            return post_transaction(conn, path, raw)
-        return put_each(conn, path, raw)
+            with open(path, "rb") as f:
+                return post_transaction(conn, path, f.read())
+        return put_each(conn, path, first, end)
     except (OSError, http.client.HTTPException) as e:
         return 0, [f"{os.path.basename(path)}: {type(e).__name__}: {e}"]
 
@@ -126,10 +131,14 @@ def post_transaction(conn, path, raw):
     return entries, []
 
 
-def put_each(conn, path, raw):
+def put_each(conn, path, first, end):
+    global _parsed
+    if _parsed[0] != path:
+        with open(path, "rb") as f:
+            _parsed = (path, json.loads(f.read())["entry"])
     name = os.path.basename(path)
     stored, errors = 0, []
-    for entry in json.loads(raw)["entry"]:
+    for entry in _parsed[1][first:end]:
         url = entry["request"]["url"]
         body = json.dumps(entry["resource"], separators=(",", ":"), ensure_ascii=False)
         try:
@@ -141,8 +150,15 @@ def put_each(conn, path, raw):
         elif len(errors) < MAX_REPORTED_ERRORS:
             errors.append(f"{name}: PUT {url} answered {status}: {short(data)}")
         else:
-            errors.append("")  # counted, not printed
+            errors.append("")
     return stored, errors
+
+
+def tasks(paths, mode, bundle_size):
+    if mode == "transaction":
+        return [(path, 0, 0) for path in paths]
+    return [(path, first, first + PUT_SLICE) for path in paths
+            for first in range(0, bundle_size, PUT_SLICE)]
 
 
 def load(base, data_dir, mode, connections):
@@ -152,11 +168,12 @@ def load(base, data_dir, mode, connections):
     expected = manifest["resources"]
     stored, failed_requests, shown = 0, 0, []
     start = time.monotonic()
-    # imap keeps the Bundles in order of submission to the pool, so the
-    # dependencies (organizations, wards) mostly land before what refers to them.
+    # imap hands out the work in order, so the dependencies (organizations,
+    # wards) mostly land before what refers to them.
     with multiprocessing.Pool(connections, initializer=init_worker,
                               initargs=(base, mode)) as pool:
-        for ok, errors in pool.imap(load_bundle, paths, chunksize=1):
+        for ok, errors in pool.imap(load_task, tasks(paths, mode, manifest["bundle-size"]),
+                                    chunksize=1):
             stored += ok
             failed_requests += len(errors)
             shown.extend(e for e in errors if e and len(shown) < MAX_REPORTED_ERRORS)
