@@ -21,7 +21,8 @@ done
 bash "$root/tools/setup.sh"
 if ((build)); then
   echo "==> building fhir-engine (Release) in $root/build-release" >&2
-  (cd "$root" && cmake --preset release >/dev/null && cmake --build build-release -j2 --target fhir-engine >&2)
+  (cd "$root" && cmake --preset release >/dev/null &&
+    cmake --build build-release -j2 --target fhir-engine >&2)
 fi
 
 command="bench/run_server_bench.sh${*:+ $*}"

@@ -82,9 +82,11 @@ class GenerateDatasetTest(unittest.TestCase):
         self.assertEqual(len(self.resources("Encounter")), 400)
         self.assertGreaterEqual(len(self.resources("Organization")), 2)
         self.assertEqual(self.manifest["resources"], len(self.entries))
-        self.assertEqual(ids(self.out, "beds.txt"), [r["id"] for r in self.resources("Location", "bd")])
-        self.assertEqual(ids(self.out, "wards.txt"), [r["id"] for r in self.resources("Location", "wa")])
-        self.assertEqual(ids(self.out, "encounters.txt"), [r["id"] for r in self.resources("Encounter")])
+        for name, type_, physical in (("beds.txt", "Location", "bd"),
+                                      ("wards.txt", "Location", "wa"),
+                                      ("encounters.txt", "Encounter", None)):
+            self.assertEqual(ids(self.out, name),
+                             [r["id"] for r in self.resources(type_, physical)])
 
     def test_bundles_hold_puts_to_type_and_id(self):
         for name in self.manifest["bundles"]:
@@ -92,7 +94,8 @@ class GenerateDatasetTest(unittest.TestCase):
                 self.assertLessEqual(len(json.load(f)["entry"]), 100)
         for e in self.entries:
             r = e["resource"]
-            self.assertEqual(e["request"], {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"})
+            self.assertEqual(e["request"],
+                             {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"})
 
     def test_json_bytes_are_the_compact_resources(self):
         total = sum(len(json.dumps(e["resource"], separators=(",", ":"),
