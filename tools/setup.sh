@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev rapidjson-dev libxml2-dev libssl-dev
   libsqlitecpp-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 ca-certificates curl
+  python3 ca-certificates curl wrk
 )
 # npm fetches the official FHIR example package for the tests. A node/npm that
 # is already on PATH from another source (NodeSource, nvm) is used as it is:
