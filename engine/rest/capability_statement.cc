@@ -3,9 +3,12 @@
 #include "engine/rest/capability_statement.h"
 
 #include <initializer_list>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "engine/core/time_format.h"
+#include "engine/search/search_parameters.h"
 
 namespace fhirengine::rest {
 namespace {
@@ -24,43 +27,95 @@ json::Value Codes(json::Document& doc, std::initializer_list<const char*> codes)
   return Array(doc, out);
 }
 
+// The parameters a search of `type` applies (search_request.cc): those
+// with a compiled expression, of a type the index holds; _id and
+// _lastUpdated are answered from the resource table.
+bool Searchable(const search::SearchParameter& p) {
+  return p.compiled.has_value() && p.type != search::ParamType::kComposite &&
+         p.type != search::ParamType::kSpecial;
+}
+
+json::Value SearchParam(json::Document& doc, std::string_view name, std::string_view url,
+                        std::string_view type) {
+  std::vector<json::Member> members{{"name", doc.MakeString(name)}};
+  if (!url.empty()) members.push_back({"definition", doc.MakeString(url)});
+  members.push_back({"type", doc.MakeString(type)});
+  return doc.MakeObject(members);
+}
+
 }  // namespace
 
 json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOptions& options,
                                      const fhir::TypeModel& model) {
-  const json::Value interactions = Codes(doc, {"read", "vread", "update", "patch", "delete",
-                                               "history-instance", "history-type", "create"});
+  const json::Value interactions =
+      Codes(doc, {"read", "vread", "update", "patch", "delete", "history-instance", "history-type",
+                  "create", "search-type"});
   const json::Value documentation = doc.MakeString(
       "Conditional create (If-None-Exist) supports only the _id parameter until search is "
       "implemented. Conditional read supports If-None-Match and If-Modified-Since. Versioned "
       "update and patch: If-Match: W/\"version\". Patch accepts JSON Patch (RFC 6902, "
       "application/json-patch+json) only; FHIRPath Patch is not supported.");
+  const search::SearchParameterRegistry& registry = search::SearchParameterRegistry::Default();
+  // Who can refer to each type, for searchRevInclude.
+  std::map<std::string, std::vector<std::string>, std::less<>> referrers;
+  for (const fhir::TypeDef* type : model.resources()) {
+    for (const auto& [code, param] : registry.ForType(type->name)) {
+      if (param->type != search::ParamType::kReference || !Searchable(*param)) continue;
+      for (const std::string& target : param->target) {
+        referrers[target].push_back(type->name + ":" + code);
+      }
+    }
+  }
   std::vector<json::Value> resources;
   for (const fhir::TypeDef* type : model.resources()) {
     if (type->is_abstract) continue;
-    resources.push_back(Object(doc, {
-                                        {"type", doc.MakeString(type->name)},
-                                        {"documentation", documentation},
-                                        {"interaction", interactions},
-                                        {"versioning", doc.MakeString("versioned-update")},
-                                        {"readHistory", json::Value::Bool(true)},
-                                        {"updateCreate", json::Value::Bool(true)},
-                                        {"conditionalCreate", json::Value::Bool(true)},
-                                        {"conditionalRead", doc.MakeString("full-support")},
-                                        {"conditionalUpdate", json::Value::Bool(false)},
-                                        {"conditionalDelete", doc.MakeString("not-supported")},
-                                    }));
+    std::vector<json::Value> params{SearchParam(doc, "_id", "", "token"),
+                                    SearchParam(doc, "_lastUpdated", "", "date")};
+    std::vector<json::Value> includes;
+    for (const auto& [code, param] : registry.ForType(type->name)) {
+      if (!Searchable(*param)) continue;
+      params.push_back(SearchParam(doc, code, param->url, search::ParamTypeName(param->type)));
+      if (param->type == search::ParamType::kReference) {
+        includes.push_back(doc.MakeString(type->name + ":" + code));
+      }
+    }
+    if (!includes.empty()) includes.push_back(doc.MakeString(type->name + ":*"));
+    std::vector<json::Value> revincludes;
+    if (auto it = referrers.find(type->name); it != referrers.end()) {
+      for (const std::string& r : it->second) revincludes.push_back(doc.MakeString(r));
+    }
+    std::vector<json::Member> members{
+        {"type", doc.MakeString(type->name)},
+        {"documentation", documentation},
+        {"interaction", interactions},
+        {"versioning", doc.MakeString("versioned-update")},
+        {"readHistory", json::Value::Bool(true)},
+        {"updateCreate", json::Value::Bool(true)},
+        {"conditionalCreate", json::Value::Bool(true)},
+        {"conditionalRead", doc.MakeString("full-support")},
+        {"conditionalUpdate", json::Value::Bool(false)},
+        {"conditionalDelete", doc.MakeString("not-supported")},
+    };
+    if (!includes.empty()) members.push_back({"searchInclude", Array(doc, includes)});
+    if (!revincludes.empty()) members.push_back({"searchRevInclude", Array(doc, revincludes)});
+    members.push_back({"searchParam", Array(doc, params)});
+    resources.push_back(doc.MakeObject(members));
   }
   const json::Value rest = Object(
       doc, {
                {"mode", doc.MakeString("server")},
                {"documentation",
                 doc.MakeString(
-                    "FHIR R4 RESTful API, first slice: read, vread, create, update, patch "
-                    "(JSON Patch), delete and history. Search, batch/transaction and operations "
-                    "are not implemented yet.")},
+                    "FHIR R4 RESTful API: read, vread, create, update, patch (JSON Patch), "
+                    "delete, history and search (GET and POST _search) by the official R4 "
+                    "SearchParameters and the regional ones; composite and special parameters "
+                    "(near, _text, _content, _query, _list) are not supported. Unknown "
+                    "parameters are ignored, or refused with Prefer: handling=strict.")},
                {"resource", Array(doc, resources)},
-               {"interaction", Codes(doc, {"history-system"})},
+               {"interaction", Codes(doc, {"history-system", "search-system"})},
+               {"searchParam", Array(doc, {SearchParam(doc, "_id", "", "token"),
+                                           SearchParam(doc, "_lastUpdated", "", "date"),
+                                           SearchParam(doc, "_type", "", "token")})},
            });
   std::vector<json::Value> formats{doc.MakeString("json"), doc.MakeString("xml")};
   return Object(

@@ -184,11 +184,22 @@ TEST_F(RestServerTest, MetadataIsACapabilityStatementOfWhatIsImplemented) {
   EXPECT_NE(r.body.find(R"("type":"Encounter")"), std::string::npos);
   EXPECT_EQ(r.body.find(R"("type":"DomainResource")"), std::string::npos) << "abstract type";
   for (const char* code : {"read", "vread", "create", "update", "patch", "delete",
-                           "history-instance", "history-type"}) {
+                           "history-instance", "history-type", "search-type", "search-system"}) {
     EXPECT_NE(r.body.find(std::string(R"({"code":")") + code + "\"}"), std::string::npos) << code;
   }
+  // The search parameters, with their definitions, and what can be included.
+  EXPECT_NE(
+      r.body.find(
+          R"({"name":"partof","definition":"http://hl7.org/fhir/SearchParameter/Location-partof","type":"reference"})"),
+      std::string::npos);
+  EXPECT_NE(
+      r.body.find(
+          R"({"name":"physical-type","definition":"https://fhir-engine.example.org/fhir/SearchParameter/Location-physical-type","type":"token"})"),
+      std::string::npos);
+  EXPECT_NE(r.body.find(R"("Encounter:location")"), std::string::npos);
+  EXPECT_EQ(r.body.find(R"({"name":"near")"), std::string::npos) << "special: not supported";
   // Nothing claimed that is not implemented yet.
-  for (const char* code : {"search-type", "search-system", "transaction", "batch"}) {
+  for (const char* code : {"transaction", "batch"}) {
     EXPECT_EQ(r.body.find(std::string(R"("code":")") + code + "\""), std::string::npos) << code;
   }
 }
