@@ -770,6 +770,9 @@ std::vector<store::IndexRow> IndexRowsFor(const json::Value& resource,
   std::vector<store::IndexRow> rows;
   rows.reserve(extracted.entries.size());
   for (IndexEntry& e : extracted.entries) {
+    // The store answers these from the resource row itself (and the
+    // lastUpdated in the content is only a placeholder before the write).
+    if (e.param == "_id" || e.param == "_lastUpdated") continue;
     store::IndexRow& row = rows.emplace_back();
     row.param = std::move(e.param);
     switch (e.type) {

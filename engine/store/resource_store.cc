@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/store/json_compression.h"
 #include "engine/store/store_internal.h"
 
 namespace fhirengine::store {
@@ -51,18 +52,21 @@ CREATE TABLE IF NOT EXISTS search_param(
   code TEXT NOT NULL,
   UNIQUE(type, code));
 -- The search index of the current versions: one row per parameter value
--- (see IndexRow). Text columns are NULL when empty.
+-- (see IndexRow), clustered by resource so replacing a resource's rows and
+-- checking a condition on one resource are one range each. Text columns
+-- are NULL when empty.
 CREATE TABLE IF NOT EXISTS search_index(
   rid INTEGER NOT NULL,
   pid INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
   system TEXT,
   value TEXT,
   display TEXT,
   low INTEGER,
   high INTEGER,
-  number REAL);
-CREATE INDEX IF NOT EXISTS search_index_rid ON search_index(rid, pid);
-CREATE INDEX IF NOT EXISTS search_index_value ON search_index(pid, value, rid)
+  number REAL,
+  PRIMARY KEY(rid, pid, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_index_value ON search_index(pid, value)
   WHERE value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS search_index_low ON search_index(pid, low)
   WHERE low IS NOT NULL;
@@ -87,7 +91,7 @@ StoredResource RowToResource(SQLite::Statement& q) {
   r.version = q.getColumn(2).getInt64();
   r.last_updated_ms = q.getColumn(3).getInt64();
   r.deleted = q.getColumn(4).getInt() != 0;
-  if (!q.getColumn(5).isNull()) r.json = q.getColumn(5).getString();
+  if (!q.getColumn(5).isNull()) r.json = internal::StoredJson(q.getColumn(5));
   return r;
 }
 
@@ -104,7 +108,7 @@ Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
     current = StoredResource{};
     current->version = sel.getColumn(0).getInt64();
     current->deleted = sel.getColumn(1).getInt() != 0;
-    if (!sel.getColumn(2).isNull()) current->json = sel.getColumn(2).getString();
+    if (!sel.getColumn(2).isNull()) current->json = internal::StoredJson(sel.getColumn(2));
     current->last_updated_ms = sel.getColumn(3).getInt64();
     current_rid = sel.getColumn(4).getInt64();
   }
@@ -160,10 +164,11 @@ Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
     up.bind(1, version);
     up.bind(2, last_ms);
     up.bind(3, op.kind == WriteKind::kDelete ? 1 : 0);
+    const std::string stored = op.kind == WriteKind::kDelete ? std::string() : CompressJson(json);
     if (op.kind == WriteKind::kDelete) {
       up.bind(4);
     } else {
-      up.bind(4, json.data(), static_cast<int>(json.size()));
+      up.bind(4, stored.data(), static_cast<int>(stored.size()));
     }
     up.bind(5, current_rid);
     up.exec();
@@ -176,7 +181,8 @@ Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
     ins.bind(2, op.id);
     ins.bind(3, version);
     ins.bind(4, last_ms);
-    ins.bind(5, json.data(), static_cast<int>(json.size()));
+    const std::string stored = CompressJson(json);
+    ins.bind(5, stored.data(), static_cast<int>(stored.size()));
     ins.exec();
     WriteIndex(writer_db->getLastInsertRowid(), op.type, op.index);
   }
@@ -202,27 +208,29 @@ void internal::StoreImpl::WriteIndex(std::int64_t rid, const std::string& type,
       ins.bind(index, text);
     }
   };
+  std::int64_t seq = 0;
   for (const IndexRow& row : rows) {
     ins.reset();
     ins.bind(1, rid);
     ins.bind(2, param_ids.FindOrCreate(*writer_db, type, row.param, batch_new_params));
-    bind_text(3, row.system);
-    bind_text(4, row.value);
-    bind_text(5, row.display);
+    ins.bind(3, seq++);
+    bind_text(4, row.system);
+    bind_text(5, row.value);
+    bind_text(6, row.display);
     if (row.low) {
-      ins.bind(6, *row.low);
-    } else {
-      ins.bind(6);
-    }
-    if (row.high) {
-      ins.bind(7, *row.high);
+      ins.bind(7, *row.low);
     } else {
       ins.bind(7);
     }
-    if (row.number) {
-      ins.bind(8, *row.number);
+    if (row.high) {
+      ins.bind(8, *row.high);
     } else {
       ins.bind(8);
+    }
+    if (row.number) {
+      ins.bind(9, *row.number);
+    } else {
+      ins.bind(9);
     }
     ins.exec();
   }
@@ -238,7 +246,8 @@ Status internal::StoreImpl::BuildIndex() {
   while (rows.executeStep()) {
     const std::int64_t rid = rows.getColumn(0).getInt64();
     const std::string type = rows.getColumn(1).getString();
-    Result<std::vector<IndexRow>> index = options.indexer(type, rows.getColumn(2).getString());
+    Result<std::vector<IndexRow>> index =
+        options.indexer(type, internal::StoredJson(rows.getColumn(2)));
     if (!index.ok()) return index.status();
     WriteIndex(rid, type, *index);
   }
@@ -361,8 +370,8 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
         db, "UPDATE resource SET version=?,last_updated=?,deleted=?,json=? WHERE rid=?");
     impl->insert_index = std::make_unique<SQLite::Statement>(
         db,
-        "INSERT INTO search_index(rid,pid,system,value,display,low,high,number) "
-        "VALUES(?,?,?,?,?,?,?,?)");
+        "INSERT INTO search_index(rid,pid,seq,system,value,display,low,high,number) "
+        "VALUES(?,?,?,?,?,?,?,?,?)");
     impl->delete_index =
         std::make_unique<SQLite::Statement>(db, "DELETE FROM search_index WHERE rid=?");
     impl->move_to_history = std::make_unique<SQLite::Statement>(

@@ -3,7 +3,7 @@
 // names, operators and aliases the code chooses are spliced into the text.
 //
 // Plan: every clause is an EXISTS over the resource's own index rows
-// (search_index_rid). The most selective positive index clause, measured
+// (the table's primary key). The most selective positive index clause, measured
 // with a bounded count, instead drives the query as `r.rid IN (...)` over
 // search_index_value, so a search touches the few rows it matches rather
 // than every resource of the type; results come in rowid order, which makes
@@ -14,12 +14,22 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <stdexcept>
 
+#include "engine/store/json_compression.h"
 #include "engine/store/resource_store.h"
 #include "engine/store/store_internal.h"
 
 namespace fhirengine::store {
 namespace internal {
+
+std::string StoredJson(const SQLite::Column& column) {
+  const char* data = static_cast<const char*>(column.getBlob());
+  Result<std::string> json =
+      DecompressJson(std::string_view(data, static_cast<std::size_t>(column.getBytes())));
+  if (!json.ok()) throw std::runtime_error(json.status().message());
+  return std::move(json).value();
+}
 
 std::optional<std::int64_t> ParamIds::Find(SQLite::Database& db, const std::string& type,
                                            const std::string& code) {
@@ -64,8 +74,10 @@ namespace {
 
 using internal::ResetOnExit;
 
-// The bounded count that estimates a clause's selectivity.
-constexpr int kProbeLimit = 5000;
+// The bounded count that estimates a clause's selectivity, and the count
+// below which a clause drives the query without probing the others.
+constexpr int kProbeLimit = 256;
+constexpr int kSelectiveEnough = 32;
 
 Status FromException(const std::exception& e, const std::string& what) {
   return IoError(what + ": " + e.what());
@@ -414,7 +426,7 @@ Hit RowToHit(SQLite::Statement& q) {
   h.id = q.getColumn(2).getString();
   h.version = q.getColumn(3).getInt64();
   h.last_updated_ms = q.getColumn(4).getInt64();
-  if (!q.getColumn(5).isNull()) h.json = q.getColumn(5).getString();
+  if (!q.getColumn(5).isNull()) h.json = internal::StoredJson(q.getColumn(5));
   return h;
 }
 
@@ -433,18 +445,34 @@ std::int64_t ProbeClause(internal::StoreImpl& impl, SQLite::Database& db, const 
 }
 
 // The clause that should drive the query, or nullptr to scan the type.
+// Probes are cheap (an index range of at most kProbeLimit entries) and stop
+// at the first clause that is selective enough; clauses with one equality
+// on the value (references, codes) are tried first, since they usually are.
 const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q) {
   if (q.type.empty()) return nullptr;
-  const Clause* best = nullptr;
-  std::int64_t best_count = std::numeric_limits<std::int64_t>::max();
+  std::vector<const Clause*> candidates;
   for (const Clause& c : q.clauses) {
     if (c.kind == Clause::Kind::kId && !c.negate) return nullptr;  // the (type, id) key drives
     if (c.kind != Clause::Kind::kIndex || c.negate || c.any.empty()) continue;
-    const std::int64_t count = ProbeClause(impl, db, q, c);
+    candidates.push_back(&c);
+  }
+  auto exact = [](const Clause* c) {
+    return c->any.size() == 1 &&
+           std::any_of(c->any[0].all.begin(), c->any[0].all.end(), [](const Compare& cmp) {
+             return cmp.column == Column::kValue && cmp.op == CompareOp::kEq;
+           });
+  };
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](const Clause* a, const Clause* b) { return exact(a) && !exact(b); });
+  const Clause* best = nullptr;
+  std::int64_t best_count = std::numeric_limits<std::int64_t>::max();
+  for (const Clause* c : candidates) {
+    const std::int64_t count = ProbeClause(impl, db, q, *c);
     if (count < best_count) {
-      best = &c;
+      best = c;
       best_count = count;
     }
+    if (best_count <= kSelectiveEnough) break;
   }
   return best_count < kProbeLimit ? best : nullptr;
 }

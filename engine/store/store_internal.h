@@ -21,6 +21,11 @@
 
 namespace fhirengine::store::internal {
 
+// The JSON of a stored json column (see json_compression.h); throws
+// std::runtime_error for a corrupt value, which the caller's catch turns
+// into a Status like any SQLite error.
+std::string StoredJson(const SQLite::Column& column);
+
 // A read-only connection with its prepared statements.
 struct Reader {
   explicit Reader(const std::string& path)
