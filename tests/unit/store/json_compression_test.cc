@@ -52,8 +52,8 @@ TEST(JsonCompression, PlainJsonFromOlderDatabasesIsReadAsItIs) {
 }
 
 TEST(JsonCompression, CorruptValuesAreErrorsNotCrashes) {
-  std::string stored =
-      CompressJson(R"({"resourceType":"Location","name":"a long enough name here"})");
+  const std::string json = R"({"resourceType":"Location","name":"a long enough name here"})";
+  const std::string stored = CompressJson(json);
   for (std::size_t cut = 1; cut < stored.size(); ++cut) {
     Result<std::string> r = DecompressJson(stored.substr(0, cut));
     EXPECT_FALSE(r.ok()) << "truncated at " << cut;
