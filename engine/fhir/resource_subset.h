@@ -55,8 +55,8 @@ struct SubsetOutcome {
 // resource) follow the same rules under _summary=true, each tagged itself.
 // Primitive extensions ("_name") follow their element; an extension kept in
 // a summary is kept whole (its url and value are not summary elements, but an
-// extension without them means nothing). Unknown elements are dropped by
-// _summary=true and kept by the other modes.
+// extension without them means nothing). Members the definitions do not
+// know are kept by data (it removes only text) and dropped by true and text.
 // kInvalidArgument when `resource` is not an object with a known concrete
 // resourceType, or for kCount (a search-only mode the caller handles).
 // Thread safety: as `doc` (the model is immutable).
@@ -67,7 +67,8 @@ Result<SubsetOutcome> ApplySummary(json::Document& doc, json::Value& resource, S
 // names: "identifier", "value" or "value[x]" for a whole choice,
 // "valueQuantity" for one of its types), plus resourceType, id, meta and the
 // mandatory top-level elements; tags it SUBSETTED when anything was removed.
-// Names the type does not define are listed in the outcome, not applied.
+// Names the type does not define are listed in the outcome, not applied;
+// members the definitions do not know are dropped.
 // kInvalidArgument as for ApplySummary.
 Result<SubsetOutcome> ApplyElements(json::Document& doc, json::Value& resource,
                                     std::span<const std::string> names,
