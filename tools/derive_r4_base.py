@@ -4,7 +4,8 @@
 Reads the npm package hl7.fhir.r4.examples 4.0.1 and writes, into OUTPUT_DIR:
 - type-model.json (from Bundle-types.json and Bundle-resources.json): every
   primitive type, complex type and resource with its element paths, types
-  (choice [x] included), cardinality, content references, XML attribute
+  (choice [x] included), cardinality (min >= 1: mandatory), whether it is in
+  the _summary=true form (isSummary), content references, XML attribute
   representation, reference target profiles and bindings;
 - search-parameters.json (from Bundle-searchParams.json): every R4
   SearchParameter with what the store's indexer and the search API need
@@ -60,6 +61,9 @@ def derive_element(element, resource_names):
         out["types"] = types
     if "xmlAttr" in element.get("representation", []):
         out["xmlAttr"] = True
+    # Written only when true: most elements are not in the summary.
+    if element.get("isSummary"):
+        out["isSummary"] = True
     binding = element.get("binding")
     if binding and binding.get("valueSet"):
         out["binding"] = {"strength": binding["strength"], "valueSet": binding["valueSet"]}

@@ -170,6 +170,10 @@ Result<std::unique_ptr<TypeModel>> TypeModel::Load(std::string_view json_text) {
       if (const json::Value* attr = e.Find("xmlAttr"); attr != nullptr && attr->IsBool()) {
         el.xml_attr = attr->GetBool();
       }
+      if (const json::Value* summary = e.Find("isSummary");
+          summary != nullptr && summary->IsBool()) {
+        el.is_summary = summary->GetBool();
+      }
       if (const json::Value* b = e.Find("binding")) {
         el.binding = Binding{std::string(Str(*b, "strength")), std::string(Str(*b, "valueSet"))};
       }

@@ -1,6 +1,6 @@
 // The FHIR R4 type model: for every resource, datatype and backbone element,
 // its elements in definition order with types (choice [x] included),
-// cardinality and representation. Derived from the official
+// cardinality, summary membership and representation. Derived from the official
 // StructureDefinitions (fhir-profiles/r4-base/type-model.json) and immutable
 // once loaded, so it is shared freely across threads.
 #pragma once
@@ -70,12 +70,16 @@ struct ElementDef {
   std::string path;  // "Observation.value[x]"
   std::uint32_t min = 0;
   std::uint32_t max = 1;  // kUnbounded for "*"
-  bool is_choice = false;
-  bool xml_attr = false;  // Element.id, Extension.url: XML attributes
+  // One bit each: the flags sit in what would otherwise be padding.
+  bool is_choice : 1 = false;
+  bool xml_attr : 1 = false;    // Element.id, Extension.url: XML attributes
+  bool is_summary : 1 = false;  // ElementDefinition.isSummary: kept by _summary=true
   std::vector<ElementType> types;
   std::optional<Binding> binding;
 
   bool repeating() const { return max > 1; }
+  // min >= 1: servers return it whatever _elements or _summary=text asked.
+  bool mandatory() const { return min >= 1; }
 };
 
 // A JSON property name resolved to its element and, for choices, its type.

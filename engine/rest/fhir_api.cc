@@ -15,6 +15,7 @@
 
 #include "engine/core/time_format.h"
 #include "engine/fhir/resource_format.h"
+#include "engine/fhir/resource_subset.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_patch.h"
 #include "engine/json/json_writer.h"
@@ -140,7 +141,71 @@ bool NotModified(const RestRequest& req, const store::StoredResource& r) {
   return false;
 }
 
-RestResponse Read(const Env& env, const Context& ctx, const Route& route, const RestRequest& req) {
+// What _summary and _elements asked a read for (search.html#summary and
+// #elements; http.html#read allows both on read and vread).
+struct SubsetRequest {
+  fhir::SummaryMode summary = fhir::SummaryMode::kFalse;
+  std::vector<std::string> elements;  // empty: no _elements
+  bool strict = false;                // Prefer: handling=strict
+
+  bool active() const { return summary != fhir::SummaryMode::kFalse || !elements.empty(); }
+};
+
+// The subset asked for, or the message of the 400 that answers a bad request.
+Result<SubsetRequest> ParseSubsetRequest(const RequestTarget& target, const RestRequest& req) {
+  SubsetRequest out;
+  out.strict = PreferStrictHandling(req.prefer);
+  const std::string* summary = nullptr;
+  const std::string* elements = nullptr;
+  for (const QueryParam& p : target.query) {
+    const std::string** slot = p.name == "_summary"    ? &summary
+                               : p.name == "_elements" ? &elements
+                                                       : nullptr;
+    if (slot == nullptr) continue;
+    if (*slot != nullptr) return InvalidArgument(p.name + " is given more than once");
+    *slot = &p.value;
+  }
+  if (summary != nullptr) {
+    Result<fhir::SummaryMode> mode = fhir::ParseSummaryMode(*summary);
+    if (!mode.ok()) return mode.status();
+    if (*mode == fhir::SummaryMode::kCount) {
+      return InvalidArgument("_summary=count applies to searches, not to read");
+    }
+    out.summary = *mode;
+  }
+  if (elements != nullptr) {
+    if (out.summary != fhir::SummaryMode::kFalse) {
+      return InvalidArgument("_summary and _elements cannot be combined: give one of them");
+    }
+    Result<std::vector<std::string>> names = fhir::ParseElementsList(*elements);
+    if (!names.ok()) return names.status();
+    out.elements = std::move(names).value();
+  }
+  return out;
+}
+
+// The stored resource's subset in the negotiated format. kInvalidArgument
+// for _elements names the type does not define under handling=strict.
+Result<std::string> RenderSubset(const Context& ctx, const std::string& stored_json,
+                                 const SubsetRequest& subset) {
+  Result<json::Document> doc = json::Parse(stored_json);
+  if (!doc.ok()) return Internal("stored resource does not parse: " + doc.status().message());
+  Result<fhir::SubsetOutcome> outcome =
+      subset.elements.empty() ? fhir::ApplySummary(*doc, doc->root(), subset.summary)
+                              : fhir::ApplyElements(*doc, doc->root(), subset.elements);
+  if (!outcome.ok()) return Internal("stored resource: " + outcome.status().message());
+  if (subset.strict && !outcome->unknown_elements.empty()) {
+    std::string names;
+    for (const std::string& n : outcome->unknown_elements) names += (names.empty() ? "" : ", ") + n;
+    return InvalidArgument("_elements names elements the resource type does not define: " + names);
+  }
+  return fhir::SerializeResource(doc->root(), ctx.format, {.pretty = ctx.pretty});
+}
+
+RestResponse Read(const Env& env, const Context& ctx, const Route& route, const RestRequest& req,
+                  const RequestTarget& target) {
+  Result<SubsetRequest> subset = ParseSubsetRequest(target, req);
+  if (!subset.ok()) return ErrorResponse(ctx, 400, subset.status().message());
   const bool vread = route.interaction == Interaction::kVread;
   Result<store::StoredResource> found =
       vread ? env.store.ReadVersion(route.type, route.id, route.version)
@@ -166,8 +231,12 @@ RestResponse Read(const Env& env, const Context& ctx, const Route& route, const 
     r.status = 304;
     return r;
   }
-  Result<std::string> body = RenderStored(ctx, found->json);
-  if (!body.ok()) return ErrorResponse(ctx, 500, body.status().message());
+  Result<std::string> body =
+      subset->active() ? RenderSubset(ctx, found->json, *subset) : RenderStored(ctx, found->json);
+  if (!body.ok()) {
+    return ErrorResponse(ctx, body.status().code() == StatusCode::kInvalidArgument ? 400 : 500,
+                         body.status().message());
+  }
   r.status = 200;
   r.content_type = std::string(ContentTypeFor(ctx.format));
   r.body = std::move(body).value();
@@ -786,14 +855,7 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
     }
     case Interaction::kRead:
     case Interaction::kVread:
-      for (const char* unsupported : {"_summary", "_elements"}) {
-        if (target->Find(unsupported) != nullptr) {
-          return responder.reply(
-              OutcomeResponse(ctx, 400, Severity::kError, IssueType::kNotSupported,
-                              std::string(unsupported) + " is not supported on read yet"));
-        }
-      }
-      return responder.reply(Read(env, ctx, route, request));
+      return responder.reply(Read(env, ctx, route, request, *target));
     case Interaction::kHistoryInstance:
     case Interaction::kHistoryType:
     case Interaction::kHistorySystem:

@@ -201,4 +201,20 @@ PreferReturn ParsePreferReturn(std::string_view prefer) {
   return out;
 }
 
+bool PreferStrictHandling(std::string_view prefer) {
+  for (std::string_view item : Split(prefer, ',')) {
+    for (std::string_view token : Split(item, ';')) {
+      token = Trim(token);
+      const std::size_t eq = token.find('=');
+      if (eq == std::string_view::npos || Lower(Trim(token.substr(0, eq))) != "handling") continue;
+      std::string_view value = Trim(token.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return value == "strict";  // the first handling= preference counts (RFC 7240 2)
+    }
+  }
+  return false;
+}
+
 }  // namespace fhirengine::rest

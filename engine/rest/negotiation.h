@@ -1,5 +1,5 @@
 // Content negotiation and request preferences: the response format from
-// _format or Accept, the body format from Content-Type, Prefer: return=.
+// _format or Accept, the body format from Content-Type, Prefer: return= and handling=.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -38,5 +38,10 @@ enum class PreferReturn { kUnspecified, kMinimal, kRepresentation, kOperationOut
 // The return= preference of a Prefer header (RFC 7240; other preferences
 // and unknown values are ignored, as the RFC asks).
 PreferReturn ParsePreferReturn(std::string_view prefer);
+
+// Whether a Prefer header asks for handling=strict (FHIR http.html#prefer:
+// reject unknown or unsupported parameters instead of ignoring them). The
+// first handling= preference counts; lenient is the default.
+bool PreferStrictHandling(std::string_view prefer);
 
 }  // namespace fhirengine::rest

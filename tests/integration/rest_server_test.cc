@@ -945,5 +945,167 @@ TEST_F(RestServerProcessTest, PortInUseFailsToStart) {
   EXPECT_EQ(first->Stop(), 0);
 }
 
+// ---- _summary and _elements on read and vread ---------------------------------
+
+constexpr const char* kBloodPressure =
+    R"({"resourceType":"Observation","text":{"status":"generated","div":)"
+    R"("<div xmlns=\"http://www.w3.org/1999/xhtml\">BP</div>"},"status":"final",)"
+    R"("category":[{"coding":[{"system":)"
+    R"("http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],)"
+    R"("code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},)"
+    R"("effectiveDateTime":"2024-01-02","valueQuantity":{"value":107,"unit":"mmHg",)"
+    R"("system":"http://unitsofmeasure.org","code":"mm[Hg]"},)"
+    R"("referenceRange":[{"low":{"value":60,"unit":"mmHg"}}]})";
+
+// Creates the blood-pressure Observation; its server-assigned id.
+std::string CreateObservation(std::uint16_t port) {
+  HttpClient client(port);
+  HttpResponse r = client.Request("POST", "/fhir/Observation", kJson, kBloodPressure);
+  EXPECT_EQ(r.status, 201) << Describe(r);
+  return IdFromLocation(r.Header("Location"));
+}
+
+bool TaggedSubsetted(const std::string& body) {
+  return JsonString(body, {"meta", "tag", "0", "code"}) == "SUBSETTED" &&
+         JsonString(body, {"meta", "tag", "0", "system"}) ==
+             "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
+}
+
+bool Has(const std::string& body, const std::string& key) {
+  Result<json::Document> doc = json::Parse(body);
+  return doc.ok() && doc->root().Find(key) != nullptr;
+}
+
+TEST_F(RestServerTest, ReadSummaryTrueKeepsSummaryElementsAndTagsSubsetted) {
+  const std::string id = CreateObservation(port());
+  ASSERT_FALSE(id.empty());
+  HttpResponse full = Call("GET", "/fhir/Observation/" + id);
+  ASSERT_EQ(full.status, 200) << Describe(full);
+  HttpResponse r = Call("GET", "/fhir/Observation/" + id + "?_summary=true");
+  ASSERT_EQ(r.status, 200) << Describe(r);
+  EXPECT_EQ(r.Header("ETag"), full.Header("ETag"));
+  EXPECT_EQ(JsonString(r.body, {"id"}), id);
+  EXPECT_EQ(JsonString(r.body, {"meta", "versionId"}), "1");
+  EXPECT_TRUE(TaggedSubsetted(r.body)) << r.body;
+  EXPECT_EQ(JsonString(r.body, {"status"}), "final");
+  EXPECT_EQ(JsonString(r.body, {"code", "coding", "0", "code"}), "85354-9");
+  EXPECT_EQ(JsonString(r.body, {"valueQuantity", "unit"}), "mmHg");
+  EXPECT_EQ(JsonString(r.body, {"effectiveDateTime"}), "2024-01-02");
+  for (const char* gone : {"text", "category", "referenceRange"}) {
+    EXPECT_FALSE(Has(r.body, gone)) << gone << " is not a summary element\n" << r.body;
+  }
+  // The full read is untouched.
+  EXPECT_TRUE(Has(full.body, "category"));
+  EXPECT_FALSE(TaggedSubsetted(full.body));
+}
+
+TEST_F(RestServerTest, ReadSummaryTextDataAndFalse) {
+  const std::string id = CreateObservation(port());
+  ASSERT_FALSE(id.empty());
+  HttpResponse text = Call("GET", "/fhir/Observation/" + id + "?_summary=text");
+  ASSERT_EQ(text.status, 200) << Describe(text);
+  EXPECT_EQ(JsonString(text.body, {"text", "status"}), "generated");
+  EXPECT_EQ(JsonString(text.body, {"status"}), "final");  // mandatory: kept
+  EXPECT_TRUE(Has(text.body, "code"));                    // mandatory: kept
+  EXPECT_FALSE(Has(text.body, "valueQuantity"));
+  EXPECT_FALSE(Has(text.body, "category"));
+  EXPECT_TRUE(TaggedSubsetted(text.body));
+
+  HttpResponse data = Call("GET", "/fhir/Observation/" + id + "?_summary=data");
+  ASSERT_EQ(data.status, 200) << Describe(data);
+  EXPECT_FALSE(Has(data.body, "text"));
+  EXPECT_TRUE(Has(data.body, "category"));
+  EXPECT_TRUE(Has(data.body, "referenceRange"));
+  EXPECT_TRUE(TaggedSubsetted(data.body));
+
+  HttpResponse all = Call("GET", "/fhir/Observation/" + id + "?_summary=false");
+  ASSERT_EQ(all.status, 200) << Describe(all);
+  EXPECT_EQ(all.body, Call("GET", "/fhir/Observation/" + id).body);
+}
+
+TEST_F(RestServerTest, ReadElementsKeepsListedAndMandatoryElements) {
+  const std::string id = CreateObservation(port());
+  ASSERT_FALSE(id.empty());
+  HttpResponse r = Call("GET", "/fhir/Observation/" + id + "?_elements=category,effective");
+  ASSERT_EQ(r.status, 200) << Describe(r);
+  EXPECT_EQ(JsonString(r.body, {"category", "0", "coding", "0", "code"}), "vital-signs");
+  EXPECT_EQ(JsonString(r.body, {"effectiveDateTime"}), "2024-01-02");
+  EXPECT_EQ(JsonString(r.body, {"status"}), "final");
+  EXPECT_TRUE(Has(r.body, "code"));
+  EXPECT_EQ(JsonString(r.body, {"id"}), id);
+  for (const char* gone : {"text", "valueQuantity", "referenceRange"}) {
+    EXPECT_FALSE(Has(r.body, gone)) << gone << "\n" << r.body;
+  }
+  EXPECT_TRUE(TaggedSubsetted(r.body));
+  // An unknown name is ignored by default...
+  HttpResponse lenient = Call("GET", "/fhir/Observation/" + id + "?_elements=category,nosuch");
+  EXPECT_EQ(lenient.status, 200) << Describe(lenient);
+  EXPECT_TRUE(Has(lenient.body, "category"));
+  // ...and rejected when the client asks for strict handling.
+  HttpResponse strict = Call("GET", "/fhir/Observation/" + id + "?_elements=category,nosuch",
+                             {{"Prefer", "handling=strict"}});
+  EXPECT_EQ(strict.status, 400) << Describe(strict);
+  EXPECT_TRUE(IsOperationOutcome(strict));
+  EXPECT_NE(strict.body.find("nosuch"), std::string::npos) << strict.body;
+}
+
+TEST_F(RestServerTest, VreadHonoursSummaryAndElements) {
+  const std::string id = CreateObservation(port());
+  ASSERT_FALSE(id.empty());
+  HttpResponse r = Call("GET", "/fhir/Observation/" + id + "/_history/1?_summary=true");
+  ASSERT_EQ(r.status, 200) << Describe(r);
+  EXPECT_FALSE(Has(r.body, "category"));
+  EXPECT_TRUE(TaggedSubsetted(r.body));
+  HttpResponse e = Call("GET", "/fhir/Observation/" + id + "/_history/1?_elements=valueQuantity");
+  ASSERT_EQ(e.status, 200) << Describe(e);
+  EXPECT_EQ(JsonString(e.body, {"valueQuantity", "code"}), "mm[Hg]");
+  EXPECT_FALSE(Has(e.body, "category"));
+}
+
+TEST_F(RestServerTest, SummaryAndElementsInXml) {
+  const std::string id = CreateObservation(port());
+  ASSERT_FALSE(id.empty());
+  HttpResponse r = Call("GET", "/fhir/Observation/" + id + "?_summary=true",
+                        {{"Accept", "application/fhir+xml"}});
+  ASSERT_EQ(r.status, 200) << Describe(r);
+  EXPECT_EQ(r.Header("Content-Type"), "application/fhir+xml; charset=utf-8");
+  EXPECT_NE(r.body.find("<code value=\"SUBSETTED\"/>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<valueQuantity>"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<text>"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<category>"), std::string::npos) << r.body;
+
+  HttpResponse e = Call("GET", "/fhir/Observation/" + id + "?_elements=text&_format=xml");
+  ASSERT_EQ(e.status, 200) << Describe(e);
+  EXPECT_NE(e.body.find("<text>"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("<status value=\"final\"/>"), std::string::npos) << e.body;
+  EXPECT_EQ(e.body.find("<valueQuantity>"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("<code value=\"SUBSETTED\"/>"), std::string::npos) << e.body;
+}
+
+TEST_F(RestServerTest, InvalidSummaryAndElementsAre400) {
+  const std::string id = CreateObservation(port());
+  ASSERT_FALSE(id.empty());
+  const std::string read = "/fhir/Observation/" + id;
+  for (const std::string query :
+       {"?_summary=count", "?_summary=maybe", "?_summary=", "?_summary=true&_summary=false",
+        "?_elements=", "?_elements=a,,b", "?_elements=Observation.status",
+        "?_summary=true&_elements=status", "?_elements=status&_elements=code"}) {
+    HttpResponse r = Call("GET", read + query);
+    EXPECT_EQ(r.status, 400) << query << ": " << Describe(r);
+    EXPECT_TRUE(IsOperationOutcome(r)) << query;
+  }
+  HttpResponse vread = Call("GET", read + "/_history/1?_summary=count");
+  EXPECT_EQ(vread.status, 400) << Describe(vread);
+  HttpResponse count = Call("GET", read + "?_summary=count");
+  EXPECT_NE(count.body.find("count"), std::string::npos) << count.body;
+  // The outcome comes in the negotiated format.
+  HttpResponse xml = Call("GET", read + "?_summary=nope&_format=xml");
+  EXPECT_EQ(xml.status, 400);
+  EXPECT_NE(xml.body.find("<OperationOutcome"), std::string::npos) << xml.body;
+  // _summary=false beside _elements is no conflict.
+  HttpResponse both = Call("GET", read + "?_summary=false&_elements=status");
+  EXPECT_EQ(both.status, 200) << Describe(both);
+}
+
 }  // namespace
 }  // namespace fhirengine::testing

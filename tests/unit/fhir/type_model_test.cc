@@ -90,6 +90,51 @@ TEST(TypeModel, PrimitivesKnowTheirJsonRepresentation) {
   EXPECT_EQ(model.Find("xhtml")->primitive, Primitive::kXhtml);
 }
 
+TEST(TypeModel, SummaryFlagsFollowTheDefinitions) {
+  const TypeModel& model = TypeModel::R4();
+  const TypeDef* patient = model.Find("Patient");
+  ASSERT_NE(patient, nullptr);
+  EXPECT_TRUE(patient->FindElement("id")->is_summary);
+  EXPECT_TRUE(patient->FindElement("meta")->is_summary);
+  EXPECT_TRUE(patient->FindElement("name")->is_summary);
+  EXPECT_FALSE(patient->FindElement("text")->is_summary);
+  EXPECT_FALSE(patient->FindElement("photo")->is_summary);
+  EXPECT_FALSE(patient->FindElement("contact")->is_summary);
+  // Backbone and datatype elements carry their own flags.
+  EXPECT_TRUE(model.Find("Patient.link")->FindElement("other")->is_summary);
+  EXPECT_FALSE(model.Find("Attachment")->FindElement("data")->is_summary);
+  EXPECT_TRUE(model.Find("Attachment")->FindElement("url")->is_summary);
+  // A choice element: Observation.value[x] is in the summary.
+  EXPECT_TRUE(model.Find("Observation")->FindProperty("valueQuantity")->element->is_summary);
+}
+
+TEST(TypeModel, MandatoryMeansMinAtLeastOne) {
+  const TypeModel& model = TypeModel::R4();
+  EXPECT_TRUE(model.Find("Observation")->FindElement("status")->mandatory());
+  EXPECT_TRUE(model.Find("Observation")->FindElement("code")->mandatory());
+  EXPECT_FALSE(model.Find("Observation")->FindElement("subject")->mandatory());
+  EXPECT_TRUE(model.Find("Location.position")->FindElement("longitude")->mandatory());
+  // Mandatory but not in the summary: the definitions allow it.
+  const ElementDef* participant = model.Find("Appointment")->FindElement("participant");
+  EXPECT_TRUE(participant->mandatory());
+  EXPECT_FALSE(participant->is_summary);
+}
+
+TEST(TypeModel, LoadsTheSummaryFlag) {
+  Result<std::unique_ptr<TypeModel>> model = TypeModel::Load(
+      R"({"types":[{"name":"string","kind":"primitive-type","elements":[]},)"
+      R"({"name":"X","kind":"resource","elements":[)"
+      R"({"path":"X.a","min":1,"max":"1","isSummary":true,"types":[{"code":"string"}]},)"
+      R"({"path":"X.b","min":0,"max":"*","types":[{"code":"string"}]}]}]})");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const TypeDef* x = (*model)->Find("X");
+  ASSERT_NE(x, nullptr);
+  EXPECT_TRUE(x->FindElement("a")->is_summary);
+  EXPECT_TRUE(x->FindElement("a")->mandatory());
+  EXPECT_FALSE(x->FindElement("b")->is_summary);
+  EXPECT_FALSE(x->FindElement("b")->mandatory());
+}
+
 TEST(TypeModel, RejectsBrokenModels) {
   EXPECT_FALSE(TypeModel::Load("{").ok());
   EXPECT_FALSE(TypeModel::Load(R"({"types":1})").ok());

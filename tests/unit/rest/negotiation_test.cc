@@ -96,5 +96,16 @@ TEST(PreferReturn, ParsesTheReturnPreference) {
   EXPECT_EQ(ParsePreferReturn("handling=lenient"), PreferReturn::kUnspecified);
 }
 
+TEST(PreferHandling, StrictOnlyWhenAskedFirst) {
+  EXPECT_FALSE(PreferStrictHandling(""));
+  EXPECT_TRUE(PreferStrictHandling("handling=strict"));
+  EXPECT_TRUE(PreferStrictHandling("return=minimal; handling = \"strict\""));
+  EXPECT_TRUE(PreferStrictHandling("respond-async, HANDLING=strict"));
+  EXPECT_FALSE(PreferStrictHandling("handling=lenient"));
+  EXPECT_FALSE(PreferStrictHandling("handling=lenient, handling=strict"));
+  EXPECT_FALSE(PreferStrictHandling("handling=strictly"));
+  EXPECT_FALSE(PreferStrictHandling("return=minimal"));
+}
+
 }  // namespace
 }  // namespace fhirengine::rest
