@@ -35,10 +35,9 @@ std::optional<std::string> StringField(const std::string& line, const std::strin
 
 }  // namespace
 
-std::unique_ptr<EngineProcess> EngineProcess::Start(const std::string& binary,
+std::unique_ptr<EngineProcess> EngineProcess::Spawn(const std::string& binary,
                                                     const std::vector<std::string>& args,
-                                                    std::string& error,
-                                                    std::chrono::milliseconds deadline) {
+                                                    std::string& error) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     error = std::string("pipe2: ") + std::strerror(errno);
@@ -82,7 +81,15 @@ std::unique_ptr<EngineProcess> EngineProcess::Start(const std::string& binary,
   const int read_fd = fds[0];
   EngineProcess* raw = process.get();
   process->reader_ = std::thread([raw, read_fd] { raw->ReadOutput(read_fd); });
+  return process;
+}
 
+std::unique_ptr<EngineProcess> EngineProcess::Start(const std::string& binary,
+                                                    const std::vector<std::string>& args,
+                                                    std::string& error,
+                                                    std::chrono::milliseconds deadline) {
+  std::unique_ptr<EngineProcess> process = Spawn(binary, args, error);
+  if (process == nullptr) return nullptr;
   std::optional<std::string> line = process->WaitForLine({"\"msg\":\"listening\""}, deadline);
   if (!line) {
     std::string output;

@@ -1,7 +1,7 @@
-// Runs the real fhir-engine binary for integration tests: spawns it with
-// posix_spawn, collects its stdout (the JSON log lines) on a thread, learns
-// the port from the "listening" line, and stops it with a signal. Every wait
-// has a deadline; nothing sleeps.
+// Runs the real fhir-engine binary (or another test helper) for integration
+// tests: spawns it with posix_spawn, collects its stdout (the JSON log lines)
+// on a thread, learns the port from the "listening" line, and stops it with a
+// signal. Every wait has a deadline; nothing sleeps.
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +26,12 @@ class EngineProcess {
   static std::unique_ptr<EngineProcess> Start(
       const std::string& binary, const std::vector<std::string>& args, std::string& error,
       std::chrono::milliseconds deadline = std::chrono::seconds(30));
+  // Starts `binary args...` without waiting for any line (for helpers that
+  // are not servers; port() stays 0). nullptr with `error` set when
+  // posix_spawn fails.
+  static std::unique_ptr<EngineProcess> Spawn(const std::string& binary,
+                                              const std::vector<std::string>& args,
+                                              std::string& error);
 
   // Kills the process (SIGKILL) if it still runs.
   ~EngineProcess();
