@@ -1,7 +1,8 @@
 // The FHIR R4 RESTful interactions over the resource store: capabilities,
-// read, vread, create (conditional on _id), update (create-on-update),
-// delete, history (instance, type, system), conditional headers, Prefer,
-// content negotiation and an OperationOutcome for every error.
+// read, vread, create (conditional on _id), update (create-on-update,
+// conditional), delete (conditional), history (instance, type, system),
+// batch and transaction Bundles, conditional headers, Prefer, content
+// negotiation and an OperationOutcome for every error.
 #pragma once
 
 #include <array>
@@ -24,6 +25,8 @@ struct FhirApiOptions {
   ParseLimits parse_limits;
   std::size_t default_history_count = 100;
   std::size_t max_history_count = 1000;
+  // Most entries in one batch or transaction Bundle; more are refused (413).
+  std::size_t max_bundle_entries = 10'000;
 };
 
 // Shared by all io threads; holds no mutable state after construction.

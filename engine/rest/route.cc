@@ -140,8 +140,7 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     if (segment.empty()) return RouteError{404, "empty path segment", ""};
   }
   if (s.empty()) {
-    if (method == "POST")
-      return NotImplemented("batch and transaction Bundles are not implemented yet");
+    if (method == "POST") return Route{Interaction::kBatch, "", "", 0};
     if (IsGet(method)) return NotImplemented("system-level search is not implemented yet");
     return NotImplemented("no interaction on the base URL is implemented yet");
   }
@@ -162,11 +161,11 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     if (first == "_search") return NotImplemented("search is not implemented yet");
     if (model.FindResource(first) == nullptr) return UnknownType(first);
     if (method == "POST") return Route{Interaction::kCreate, first, "", 0};
-    if (IsGet(method)) return NotImplemented("search is not implemented yet");
-    if (method == "PUT" || method == "DELETE" || method == "PATCH") {
-      return NotImplemented("conditional update, delete and patch are not implemented yet");
-    }
-    return WrongMethod(method, first, "POST");
+    if (IsGet(method)) return Route{Interaction::kSearchType, first, "", 0};
+    if (method == "PUT") return Route{Interaction::kConditionalUpdate, first, "", 0};
+    if (method == "DELETE") return Route{Interaction::kConditionalDelete, first, "", 0};
+    if (method == "PATCH") return NotImplemented("conditional patch is not implemented yet");
+    return WrongMethod(method, first, "GET, HEAD, POST, PUT, DELETE");
   }
   if (model.FindResource(first) == nullptr) return UnknownType(first);
   const std::string& second = s[1];

@@ -53,6 +53,10 @@ enum class Interaction {
   kHistoryInstance,
   kHistoryType,
   kHistorySystem,
+  kSearchType,         // GET /fhir/{type}?params (answered by the one search function)
+  kBatch,              // POST /fhir with a batch or transaction Bundle
+  kConditionalUpdate,  // PUT /fhir/{type}?criteria
+  kConditionalDelete,  // DELETE /fhir/{type}?criteria
 };
 
 struct Route {
