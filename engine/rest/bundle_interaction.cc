@@ -354,7 +354,7 @@ void ResolveEntry(const Env& env, const Context& ctx, EntryPlan& plan) {
 
 bool IsWrite(Action a) { return a == Action::kCreate || a == Action::kPut || a == Action::kDelete; }
 
-store::WriteOp BuildOp(json::Document& doc, const EntryPlan& plan) {
+store::WriteOp BuildOp(const EntryPlan& plan) {
   if (plan.action == Action::kDelete) {
     store::WriteOp op;
     op.kind = store::WriteKind::kDelete;
@@ -363,7 +363,7 @@ store::WriteOp BuildOp(json::Document& doc, const EntryPlan& plan) {
     op.expected_version = plan.expected_version;
     return op;
   }
-  return PreparePut(doc, *plan.resource, plan.type, plan.id, plan.expected_version);
+  return PreparePut(*plan.resource, plan.type, plan.id, plan.expected_version);
 }
 
 // The reply to a committed write.
@@ -656,7 +656,7 @@ void Transaction(const Env& env, const Context& ctx, std::shared_ptr<Transaction
   for (Action phase : {Action::kDelete, Action::kCreate, Action::kPut}) {
     for (const EntryPlan& plan : t->plans) {
       if (plan.action != phase) continue;
-      ops.push_back(BuildOp(t->doc, plan));
+      ops.push_back(BuildOp(plan));
       t->op_entries.push_back(plan.index);
     }
   }
@@ -720,7 +720,7 @@ void BatchPartDone(const Context& ctx, BatchState& state, const Responder& respo
   responder.reply(BundleResponse(ctx, "batch-response", replies));
 }
 
-void Batch(const Env& env, const Context& ctx, json::Document& doc, std::vector<EntryPlan>& plans,
+void Batch(const Env& env, const Context& ctx, std::vector<EntryPlan>& plans,
            const Responder& responder) {
   auto state = std::make_shared<BatchState>();
   state->replies.resize(plans.size());
@@ -741,9 +741,9 @@ void Batch(const Env& env, const Context& ctx, json::Document& doc, std::vector<
     const Action action = plan.action;
     const bool has_precondition = plan.has_precondition;
     std::string base_url = env.options.base_url;
-    env.store.Submit({BuildOp(doc, plan)}, [ctx, state, responder, index, action, has_precondition,
-                                            base_url = std::move(base_url)](
-                                               Result<std::vector<store::WriteResult>> result) {
+    env.store.Submit({BuildOp(plan)}, [ctx, state, responder, index, action, has_precondition,
+                                       base_url = std::move(base_url)](
+                                          Result<std::vector<store::WriteResult>> result) {
       auto shared = std::make_shared<Result<std::vector<store::WriteResult>>>(std::move(result));
       responder.resume([ctx, state, responder, index, action, has_precondition, base_url, shared] {
         EntryReply reply;
@@ -795,7 +795,7 @@ void HandleBundle(const Env& env, const Context& ctx, const RestRequest& req,
     t->plans.push_back(PlanEntry(env, t->doc, entries->elements()[i], i));
   }
   if (transaction) return Transaction(env, ctx, std::move(t), responder);
-  Batch(env, ctx, t->doc, t->plans, responder);
+  Batch(env, ctx, t->plans, responder);
 }
 
 }  // namespace fhirengine::rest

@@ -31,9 +31,9 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
   const json::Value interactions = Codes(
       doc, {"read", "vread", "update", "delete", "history-instance", "history-type", "create"});
   const json::Value documentation = doc.MakeString(
-      "Conditional create (If-None-Exist) supports only the _id parameter until search is "
-      "implemented. Conditional read supports If-None-Match and If-Modified-Since. Versioned "
-      "update: If-Match: W/\"version\".");
+      "Conditional create (If-None-Exist), conditional update and conditional delete support "
+      "only the _id parameter until search is implemented. Conditional read supports "
+      "If-None-Match and If-Modified-Since. Versioned update: If-Match: W/\"version\".");
   std::vector<json::Value> resources;
   for (const fhir::TypeDef* type : model.resources()) {
     if (type->is_abstract) continue;
@@ -46,21 +46,22 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
                                         {"updateCreate", json::Value::Bool(true)},
                                         {"conditionalCreate", json::Value::Bool(true)},
                                         {"conditionalRead", doc.MakeString("full-support")},
-                                        {"conditionalUpdate", json::Value::Bool(false)},
-                                        {"conditionalDelete", doc.MakeString("not-supported")},
+                                        {"conditionalUpdate", json::Value::Bool(true)},
+                                        {"conditionalDelete", doc.MakeString("single")},
                                     }));
   }
   const json::Value rest = Object(
-      doc, {
-               {"mode", doc.MakeString("server")},
-               {"documentation",
-                doc.MakeString(
-                    "FHIR R4 RESTful API, first slice: read, vread, create, update, delete and "
-                    "history. Search, batch/transaction, patch and operations are not "
-                    "implemented yet.")},
-               {"resource", Array(doc, resources)},
-               {"interaction", Codes(doc, {"history-system"})},
-           });
+      doc,
+      {
+          {"mode", doc.MakeString("server")},
+          {"documentation",
+           doc.MakeString("FHIR R4 RESTful API: read, vread, create, update, delete (conditional "
+                          "create, update and delete on _id), history, and batch and transaction "
+                          "Bundles (a transaction is atomic; urn:uuid references are resolved). "
+                          "Search, patch and operations are not implemented yet.")},
+          {"resource", Array(doc, resources)},
+          {"interaction", Codes(doc, {"history-system", "transaction", "batch"})},
+      });
   std::vector<json::Value> formats{doc.MakeString("json"), doc.MakeString("xml")};
   return Object(
       doc, {

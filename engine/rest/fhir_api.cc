@@ -101,19 +101,23 @@ std::function<std::string(std::int64_t, std::int64_t)> Stamp(std::shared_ptr<Pre
 
 }  // namespace
 
-store::WriteOp PreparePut(json::Document& doc, json::Value& resource, const std::string& type,
+store::WriteOp PreparePut(const json::Value& resource, const std::string& type,
                           const std::string& id, std::optional<std::int64_t> expected_version) {
   FE_CHECK(resource.IsObject());
-  doc.SetMember(resource, "id", doc.MakeString(id));
-  json::Value* meta = resource.Find("meta");
+  // A deep copy first: the store's writer thread owns the result, and
+  // Canonicalize shares keys and leaves with its input.
+  auto prepared = std::make_shared<PreparedResource>();
+  json::Document& doc = prepared->doc;
+  json::Value root = doc.Copy(resource);
+  doc.SetMember(root, "id", doc.MakeString(id));
+  json::Value* meta = root.Find("meta");
   if (meta == nullptr || !meta->IsObject()) {
-    doc.SetMember(resource, "meta", doc.MakeObject(std::span<const json::Member>()));
-    meta = resource.Find("meta");
+    doc.SetMember(root, "meta", doc.MakeObject(std::span<const json::Member>()));
+    meta = root.Find("meta");
   }
   doc.SetMember(*meta, "versionId", doc.MakeString("0"));
   doc.SetMember(*meta, "lastUpdated", doc.MakeString(FormatInstant(0)));
-  auto prepared = std::make_shared<PreparedResource>();
-  prepared->root = fhir::Canonicalize(resource, prepared->doc);
+  prepared->root = fhir::Canonicalize(root, doc);
   store::WriteOp op;
   op.kind = store::WriteKind::kPut;
   op.type = type;
@@ -609,7 +613,7 @@ void Create(const Env& env, const Context& ctx, const Route& route, const RestRe
       return responder.reply(*existing);
     }
   }
-  store::WriteOp op = PreparePut(doc, doc.root(), route.type, NewResourceId(), 0);
+  store::WriteOp op = PreparePut(doc.root(), route.type, NewResourceId(), 0);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/true, /*has_precondition=*/false);
 }
 
@@ -640,7 +644,7 @@ void Update(const Env& env, const Context& ctx, const Route& route, const RestRe
     expected_version = 0;
   }
   const bool has_precondition = expected_version.has_value();
-  store::WriteOp op = PreparePut(doc, doc.root(), route.type, route.id, expected_version);
+  store::WriteOp op = PreparePut(doc.root(), route.type, route.id, expected_version);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
 }
 
@@ -674,7 +678,7 @@ void ConditionalUpdate(const Env& env, const Context& ctx, const Route& route,
                   std::to_string(where->expected_version) + ", not " + std::to_string(*if_match)
             : "If-Match is set but no " + route.type + " matches the criteria"));
   }
-  store::WriteOp op = PreparePut(doc, doc.root(), route.type, where->id, where->expected_version);
+  store::WriteOp op = PreparePut(doc.root(), route.type, where->id, where->expected_version);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false,
               /*has_precondition=*/where->matched);
 }

@@ -58,12 +58,12 @@ Result<std::string> RenderStored(const Context& ctx, const std::string& stored_j
 // kInternal when the validator could not run.
 Result<std::vector<validation::Issue>> ValidateResource(const json::Value& resource);
 
-// THE way every put reaches the store: sets `resource`'s id (in `doc`, which
-// holds it), puts meta.versionId/lastUpdated placeholders, copies it in
-// canonical order into a document the returned op's stamp owns; the writer's
-// stamp fills in the two values and writes the text.
-// REQUIRES: `resource` is a valid `type` resource living in `doc`.
-store::WriteOp PreparePut(json::Document& doc, json::Value& resource, const std::string& type,
+// THE way every put reaches the store: a deep copy of `resource` with its
+// id set, meta.versionId/lastUpdated placeholders and canonical member
+// order, owned by the returned op's stamp, which fills in the two values on
+// the writer thread and writes the text. `resource` is not changed.
+// REQUIRES: `resource` is a valid `type` resource.
+store::WriteOp PreparePut(const json::Value& resource, const std::string& type,
                           const std::string& id, std::optional<std::int64_t> expected_version);
 
 // The query parameters of a criteria string "Type?a=1&b=2" or "a=1&b=2";

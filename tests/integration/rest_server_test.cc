@@ -187,8 +187,13 @@ TEST_F(RestServerTest, MetadataIsACapabilityStatementOfWhatIsImplemented) {
        {"read", "vread", "create", "update", "delete", "history-instance", "history-type"}) {
     EXPECT_NE(r.body.find(std::string(R"({"code":")") + code + "\"}"), std::string::npos) << code;
   }
+  for (const char* code : {"transaction", "batch"}) {
+    EXPECT_NE(r.body.find(std::string(R"({"code":")") + code + "\"}"), std::string::npos) << code;
+  }
+  EXPECT_NE(r.body.find(R"("conditionalUpdate":true)"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("conditionalDelete":"single")"), std::string::npos);
   // Nothing claimed that is not implemented yet.
-  for (const char* code : {"search-type", "patch", "search-system", "transaction", "batch"}) {
+  for (const char* code : {"search-type", "patch", "search-system"}) {
     EXPECT_EQ(r.body.find(std::string(R"("code":")") + code + "\""), std::string::npos) << code;
   }
 }
@@ -539,7 +544,6 @@ TEST_F(RestServerTest, UrlErrors) {
   for (auto [method_name, target] :
        std::vector<std::pair<std::string, std::string>>{{"GET", "/fhir/Patient?name=x"},
                                                         {"PATCH", "/fhir/Patient/1"},
-                                                        {"POST", "/fhir"},
                                                         {"GET", "/fhir/Patient/$everything"}}) {
     HttpResponse r = Call(method_name, target, kJson, method_name == "GET" ? "" : "{}");
     EXPECT_EQ(r.status, 501) << method_name << " " << target;
