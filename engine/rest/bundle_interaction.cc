@@ -12,6 +12,7 @@
 #include <utility>
 #include <variant>
 
+#include "engine/core/log.h"
 #include "engine/core/time_format.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
@@ -463,10 +464,7 @@ EntryReply ReadOrSearchReply(const Env& env, const EntryPlan& plan) {
   return plan.action == Action::kRead ? ReadReply(env, plan) : SearchReply(env, plan);
 }
 
-void AppendQuoted(std::string& out, std::string_view text) {
-  json::Document scratch;
-  json::WriteTo(scratch.MakeString(text), out);
-}
+void AppendQuoted(std::string& out, std::string_view text) { log::AppendJsonString(out, text); }
 
 // The response Bundle as canonical JSON: the stored resources are spliced in
 // as the text they already are.
@@ -478,6 +476,7 @@ std::string ResponseBundleJson(std::string_view type, const std::vector<EntryRep
   out += R"({"resourceType":"Bundle","type":)";
   AppendQuoted(out, type);
   if (!replies.empty()) out += R"(,"entry":[)";
+  json::Document doc;  // entry.response objects, written as they are made
   for (std::size_t i = 0; i < replies.size(); ++i) {
     const EntryReply& r = replies[i];
     if (i > 0) out += ',';
@@ -492,7 +491,6 @@ std::string ResponseBundleJson(std::string_view type, const std::vector<EntryRep
       out += r.resource_json;
       out += ',';
     }
-    json::Document doc;
     std::vector<json::Member> response{{"status", doc.MakeString(StatusLine(r.status))}};
     if (!r.location.empty()) response.push_back({"location", doc.MakeString(r.location)});
     if (r.version > 0) response.push_back({"etag", doc.MakeString(FormatVersionETag(r.version))});
