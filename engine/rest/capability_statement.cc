@@ -51,10 +51,11 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
       Codes(doc, {"read", "vread", "update", "patch", "delete", "history-instance", "history-type",
                   "create", "search-type"});
   const json::Value documentation = doc.MakeString(
-      "Conditional create (If-None-Exist) supports only the _id parameter until search is "
-      "implemented. Conditional read supports If-None-Match and If-Modified-Since. Versioned "
-      "update and patch: If-Match: W/\"version\". Patch accepts JSON Patch (RFC 6902, "
-      "application/json-patch+json) only; FHIRPath Patch is not supported.");
+      "Conditional create (If-None-Exist), conditional update and conditional delete take any "
+      "search criteria (unknown parameters are errors there). Conditional read supports "
+      "If-None-Match and If-Modified-Since. Versioned update and patch: If-Match: "
+      "W/\"version\". Patch accepts JSON Patch (RFC 6902, application/json-patch+json) only; "
+      "FHIRPath Patch is not supported.");
   const search::SearchParameterRegistry& registry = search::SearchParameterRegistry::Default();
   // Who can refer to each type, for searchRevInclude.
   std::map<std::string, std::vector<std::string>, std::less<>> referrers;
@@ -93,8 +94,8 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
         {"updateCreate", json::Value::Bool(true)},
         {"conditionalCreate", json::Value::Bool(true)},
         {"conditionalRead", doc.MakeString("full-support")},
-        {"conditionalUpdate", json::Value::Bool(false)},
-        {"conditionalDelete", doc.MakeString("not-supported")},
+        {"conditionalUpdate", json::Value::Bool(true)},
+        {"conditionalDelete", doc.MakeString("single")},
     };
     if (!includes.empty()) members.push_back({"searchInclude", Array(doc, includes)});
     if (!revincludes.empty()) members.push_back({"searchRevInclude", Array(doc, revincludes)});
@@ -102,21 +103,24 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
     resources.push_back(doc.MakeObject(members));
   }
   const json::Value rest = Object(
-      doc, {
-               {"mode", doc.MakeString("server")},
-               {"documentation",
-                doc.MakeString(
-                    "FHIR R4 RESTful API: read, vread, create, update, patch (JSON Patch), "
-                    "delete, history and search (GET and POST _search) by the official R4 "
-                    "SearchParameters and the regional ones; composite and special parameters "
-                    "(near, _text, _content, _query, _list) are not supported. Unknown "
-                    "parameters are ignored, or refused with Prefer: handling=strict.")},
-               {"resource", Array(doc, resources)},
-               {"interaction", Codes(doc, {"history-system", "search-system"})},
-               {"searchParam", Array(doc, {SearchParam(doc, "_id", "", "token"),
-                                           SearchParam(doc, "_lastUpdated", "", "date"),
-                                           SearchParam(doc, "_type", "", "token")})},
-           });
+      doc,
+      {
+          {"mode", doc.MakeString("server")},
+          {"documentation",
+           doc.MakeString(
+               "FHIR R4 RESTful API: read, vread, create, update, patch (JSON Patch), "
+               "delete (conditional create, update and delete), history, batch and "
+               "transaction Bundles (a transaction is atomic; urn:uuid references are "
+               "resolved) and search (GET and POST _search) by the official R4 "
+               "SearchParameters and the regional ones; composite and special parameters "
+               "(near, _text, _content, _query, _list) are not supported. Unknown "
+               "parameters are ignored, or refused with Prefer: handling=strict.")},
+          {"resource", Array(doc, resources)},
+          {"interaction", Codes(doc, {"history-system", "search-system", "transaction", "batch"})},
+          {"searchParam", Array(doc, {SearchParam(doc, "_id", "", "token"),
+                                      SearchParam(doc, "_lastUpdated", "", "date"),
+                                      SearchParam(doc, "_type", "", "token")})},
+      });
   std::vector<json::Value> formats{doc.MakeString("json"), doc.MakeString("xml")};
   return Object(
       doc, {

@@ -19,8 +19,10 @@
 #include "engine/json/json_parser.h"
 #include "engine/json/json_patch.h"
 #include "engine/json/json_writer.h"
+#include "engine/rest/bundle_interaction.h"
 #include "engine/rest/capability_statement.h"
 #include "engine/rest/etag.h"
+#include "engine/rest/fhir_interaction.h"
 #include "engine/rest/negotiation.h"
 #include "engine/rest/route.h"
 #include "engine/rest/search_interaction.h"
@@ -29,18 +31,10 @@
 #include "engine/validation/structural_validator.h"
 
 namespace fhirengine::rest {
-namespace {
 
 using validation::Issue;
 using validation::IssueType;
 using validation::Severity;
-
-// What the client asked for, beyond the interaction itself.
-struct Context {
-  fhir::Format format = fhir::Format::kJson;
-  bool pretty = false;
-  PreferReturn prefer = PreferReturn::kUnspecified;
-};
 
 RestResponse IssuesResponse(const Context& ctx, int status, std::span<const Issue> issues) {
   json::Document doc;
@@ -58,23 +52,21 @@ RestResponse IssuesResponse(const Context& ctx, int status, std::span<const Issu
   return r;
 }
 
+namespace {
+
 RestResponse OutcomeResponse(const Context& ctx, int status, Severity severity, IssueType type,
                              std::string message) {
   const Issue issue{severity, type, "", std::move(message)};
   return IssuesResponse(ctx, status, std::span<const Issue>(&issue, 1));
 }
 
+}  // namespace
+
 RestResponse ErrorResponse(const Context& ctx, int status, std::string message) {
   return OutcomeResponse(ctx, status, status >= 500 ? Severity::kFatal : Severity::kError,
                          IssueTypeFor(status), std::move(message));
 }
 
-RestResponse InfoResponse(const Context& ctx, int status, std::string message) {
-  return OutcomeResponse(ctx, status, Severity::kInformation, IssueType::kInformational,
-                         std::move(message));
-}
-
-// The stored canonical JSON in the negotiated format.
 Result<std::string> RenderStored(const Context& ctx, const std::string& stored_json) {
   if (ctx.format == fhir::Format::kJson && !ctx.pretty) return stored_json;
   Result<json::Document> doc = json::Parse(stored_json);
@@ -82,15 +74,165 @@ Result<std::string> RenderStored(const Context& ctx, const std::string& stored_j
   return fhir::SerializeResource(doc->root(), ctx.format, {.pretty = ctx.pretty});
 }
 
+Result<std::vector<Issue>> ValidateResource(const json::Value& resource) {
+  validation::IssueCollector issues;
+  Status ran = validation::ValidateStructure(resource, issues);
+  if (!ran.ok()) return Internal("validation could not run: " + ran.message());
+  if (issues.error_count() == 0) return std::vector<Issue>();
+  return issues.issues();
+}
+
+namespace {
+
+// A resource ready for the store: id set, meta.versionId/lastUpdated present
+// (placeholders) and canonical member order, so the writer's stamp only
+// replaces two values in place and writes the text.
+struct PreparedResource {
+  json::Document doc;
+  json::Value root;
+};
+
+// The WriteOp::stamp: runs on the writer thread, which then owns `p`.
+std::function<std::string(std::int64_t, std::int64_t)> Stamp(std::shared_ptr<PreparedResource> p) {
+  return [p = std::move(p)](std::int64_t version, std::int64_t last_updated_ms) {
+    json::Value* meta = p->root.Find("meta");
+    FE_CHECK(meta != nullptr && meta->IsObject());
+    p->doc.SetMember(*meta, "versionId", p->doc.MakeString(std::to_string(version)));
+    p->doc.SetMember(*meta, "lastUpdated", p->doc.MakeString(FormatInstant(last_updated_ms)));
+    return json::Write(p->root);
+  };
+}
+
+}  // namespace
+
+store::WriteOp PreparePut(const json::Value& resource, const std::string& type,
+                          const std::string& id, std::optional<std::int64_t> expected_version) {
+  FE_CHECK(resource.IsObject());
+  // A deep copy first: the store's writer thread owns the result, and
+  // Canonicalize shares keys and leaves with its input.
+  auto prepared = std::make_shared<PreparedResource>();
+  json::Document& doc = prepared->doc;
+  json::Value root = doc.Copy(resource);
+  doc.SetMember(root, "id", doc.MakeString(id));
+  json::Value* meta = root.Find("meta");
+  if (meta == nullptr || !meta->IsObject()) {
+    doc.SetMember(root, "meta", doc.MakeObject(std::span<const json::Member>()));
+    meta = root.Find("meta");
+  }
+  doc.SetMember(*meta, "versionId", doc.MakeString("0"));
+  doc.SetMember(*meta, "lastUpdated", doc.MakeString(FormatInstant(0)));
+  prepared->root = fhir::Canonicalize(root, doc);
+  store::WriteOp op;
+  op.kind = store::WriteKind::kPut;
+  op.type = type;
+  op.id = id;
+  op.expected_version = expected_version;
+  // The search index rows, extracted here on the calling (io) thread.
+  op.index = search::IndexRowsFor(prepared->root);
+  op.stamp = Stamp(std::move(prepared));
+  return op;
+}
+
+Result<std::vector<QueryParam>> ParseCriteria(std::string_view criteria) {
+  if (std::size_t q = criteria.find('?'); q != std::string_view::npos) {
+    criteria = criteria.substr(q + 1);
+  }
+  std::vector<QueryParam> params;
+  FE_RETURN_IF_ERROR(ParseQueryString(criteria, params));
+  if (params.empty()) return InvalidArgument("the search criteria are empty");
+  return params;
+}
+
+Result<std::vector<store::StoredResource>> FindMatches(const Env& env, const std::string& type,
+                                                       std::span<const QueryParam> criteria) {
+  // Two are enough to tell "several" (412) from one.
+  Result<std::vector<store::Hit>> hits =
+      MatchCriteria(env.store, type, criteria, env.options.base_url, /*limit=*/1);
+  if (!hits.ok()) {
+    if (hits.status().code() == StatusCode::kIoError) return Internal(hits.status().message());
+    return hits.status();
+  }
+  std::vector<store::StoredResource> out;
+  for (store::Hit& h : *hits) {
+    store::StoredResource r;
+    r.type = std::move(h.type);
+    r.id = std::move(h.id);
+    r.version = h.version;
+    r.last_updated_ms = h.last_updated_ms;
+    r.json = std::move(h.json);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::string> SearchType(const Env& env, const std::string& type,
+                               std::span<const QueryParam> params) {
+  SearchCall call;
+  call.type = type;
+  call.params.assign(params.begin(), params.end());
+  call.base_url = env.options.base_url;
+  return RunSearch(env.store, call);
+}
+
+Result<ConditionalTarget> ResolveConditionalUpdate(const Env& env, const std::string& type,
+                                                   std::span<const QueryParam> criteria,
+                                                   std::string_view body_id) {
+  Result<std::vector<store::StoredResource>> matches = FindMatches(env, type, criteria);
+  if (!matches.ok()) return matches.status();
+  ConditionalTarget target;
+  if (matches->size() > 1) {
+    return Status(StatusCode::kFailedPrecondition,
+                  std::to_string(matches->size()) + " " + type +
+                      " resources match the criteria; a conditional update needs at most one");
+  }
+  if (matches->empty()) {
+    target.id = body_id.empty() ? NewResourceId() : std::string(body_id);
+    target.expected_version = 0;
+    return target;
+  }
+  const store::StoredResource& match = matches->front();
+  if (!body_id.empty() && body_id != match.id) {
+    return InvalidArgument("the body's id '" + std::string(body_id) + "' differs from the id '" +
+                           match.id + "' of the " + type + " matching the criteria");
+  }
+  target.id = match.id;
+  target.expected_version = match.version;
+  target.matched = true;
+  return target;
+}
+
+int CriteriaHttpStatus(const Status& status) {
+  return status.code() == StatusCode::kUnimplemented ? 400 : HttpStatusFor(status);
+}
+
+std::vector<QueryParam> CriteriaOf(std::span<const QueryParam> query) {
+  std::vector<QueryParam> out;
+  for (const QueryParam& p : query) {
+    if (p.name != "_format" && p.name != "_pretty") out.push_back(p);
+  }
+  return out;
+}
+
+namespace {
+
+RestResponse InfoResponse(const Context& ctx, int status, std::string message) {
+  return OutcomeResponse(ctx, status, Severity::kInformation, IssueType::kInformational,
+                         std::move(message));
+}
+
 void AddVersionHeaders(RestResponse& r, std::int64_t version, std::int64_t last_updated_ms) {
   r.AddHeader("ETag", FormatVersionETag(version));
   r.AddHeader("Last-Modified", FormatHttpDate(last_updated_ms));
 }
 
+}  // namespace
+
 std::string VersionUrl(const std::string& base, const std::string& type, const std::string& id,
                        std::int64_t version) {
   return base + "/" + type + "/" + id + "/_history/" + std::to_string(version);
 }
+
+namespace {
 
 // Percent-encodes a query parameter value (RFC 3986 unreserved kept).
 std::string EncodeQueryValue(std::string_view in) {
@@ -121,12 +263,6 @@ std::optional<std::size_t> ParseCount(const std::string& text) {
   }
   return v;
 }
-
-// The shared state every interaction needs.
-struct Env {
-  store::ResourceStore& store;
-  const FhirApiOptions& options;
-};
 
 // ---- reads -----------------------------------------------------------------
 
@@ -361,53 +497,8 @@ RestResponse History(const Env& env, const Context& ctx, const Route& route,
 
 // ---- writes ----------------------------------------------------------------
 
-// A resource ready for the store: id set, meta.versionId/lastUpdated present
-// (placeholders) and canonical member order, so the writer's stamp only
-// replaces two values in place and writes the text.
-struct PreparedResource {
-  json::Document doc;
-  json::Value root;
-};
+}  // namespace
 
-std::shared_ptr<PreparedResource> Prepare(json::Document parsed, const std::string& id) {
-  auto p = std::make_shared<PreparedResource>();
-  p->doc = std::move(parsed);
-  json::Document& doc = p->doc;
-  json::Value& root = doc.root();
-  doc.SetMember(root, "id", doc.MakeString(id));
-  json::Value* meta = root.Find("meta");
-  if (meta == nullptr || !meta->IsObject()) {
-    doc.SetMember(root, "meta", doc.MakeObject(std::span<const json::Member>()));
-    meta = root.Find("meta");
-  }
-  doc.SetMember(*meta, "versionId", doc.MakeString("0"));
-  doc.SetMember(*meta, "lastUpdated", doc.MakeString(FormatInstant(0)));
-  p->root = fhir::Canonicalize(root, doc);
-  return p;
-}
-
-// The content of a put: the search index rows, extracted here on the io
-// thread, and the stamp that gives the JSON its version on the writer.
-void SetContent(store::WriteOp& op, std::shared_ptr<PreparedResource> p);
-
-// The WriteOp::stamp: runs on the writer thread, which then owns `p`.
-std::function<std::string(std::int64_t, std::int64_t)> Stamp(std::shared_ptr<PreparedResource> p) {
-  return [p = std::move(p)](std::int64_t version, std::int64_t last_updated_ms) {
-    json::Value* meta = p->root.Find("meta");
-    FE_CHECK(meta != nullptr && meta->IsObject());
-    p->doc.SetMember(*meta, "versionId", p->doc.MakeString(std::to_string(version)));
-    p->doc.SetMember(*meta, "lastUpdated", p->doc.MakeString(FormatInstant(last_updated_ms)));
-    return json::Write(p->root);
-  };
-}
-
-void SetContent(store::WriteOp& op, std::shared_ptr<PreparedResource> p) {
-  op.index = search::IndexRowsFor(p->root);
-  op.stamp = Stamp(std::move(p));
-}
-
-// Parses and validates the body as a `type` resource into `out`; the error
-// response when it is not one.
 std::optional<RestResponse> ParseBody(const Env& env, const Context& ctx, const RestRequest& req,
                                       const std::string& type, json::Document& out) {
   if (req.body.empty()) {
@@ -435,11 +526,12 @@ std::optional<RestResponse> ParseBody(const Env& env, const Context& ctx, const 
   return std::nullopt;
 }
 
+namespace {
+
 std::optional<RestResponse> Validate(const Context& ctx, const json::Document& doc) {
-  validation::IssueCollector issues;
-  Status ran = validation::ValidateStructure(doc.root(), issues);
-  if (!ran.ok()) return ErrorResponse(ctx, 500, "validation could not run: " + ran.message());
-  if (issues.error_count() > 0) return IssuesResponse(ctx, 422, issues.issues());
+  Result<std::vector<Issue>> issues = ValidateResource(doc.root());
+  if (!issues.ok()) return ErrorResponse(ctx, 500, issues.status().message());
+  if (!issues->empty()) return IssuesResponse(ctx, 422, *issues);
   return std::nullopt;
 }
 
@@ -544,29 +636,31 @@ void SubmitWrite(const Env& env, const Context& ctx, const Responder& responder,
   });
 }
 
-// If-None-Exist: only "_id=x" can be answered before search exists. The
-// existing resource's response when it matches, nullopt to go on creating.
+// The response to a criteria failure (FindMatches, ResolveConditionalUpdate).
+RestResponse CriteriaError(const Context& ctx, std::string_view header, const Status& s) {
+  const int status = CriteriaHttpStatus(s);
+  return OutcomeResponse(
+      ctx, status, status >= 500 ? Severity::kFatal : Severity::kError,
+      s.code() == StatusCode::kUnimplemented ? IssueType::kNotSupported : IssueTypeFor(status),
+      std::string(header) + ": " + s.message());
+}
+
+// If-None-Exist: the existing resource's response when one matches,
+// nullopt to go on creating.
 std::optional<RestResponse> ConditionalCreateMatch(const Env& env, const Context& ctx,
                                                    const Route& route, const RestRequest& req) {
-  std::string_view criteria = req.if_none_exist;
-  if (std::size_t q = criteria.find('?'); q != std::string_view::npos) {
-    criteria = criteria.substr(q + 1);
+  const std::string header = "If-None-Exist '" + req.if_none_exist + "'";
+  Result<std::vector<QueryParam>> criteria = ParseCriteria(req.if_none_exist);
+  if (!criteria.ok()) return CriteriaError(ctx, header, criteria.status());
+  Result<std::vector<store::StoredResource>> matches = FindMatches(env, route.type, *criteria);
+  if (!matches.ok()) return CriteriaError(ctx, header, matches.status());
+  if (matches->empty()) return std::nullopt;
+  if (matches->size() > 1) {
+    return ErrorResponse(ctx, 412,
+                         header + " matches " + std::to_string(matches->size()) + " " + route.type +
+                             " resources; nothing created");
   }
-  std::vector<QueryParam> params;
-  Status parsed = ParseQueryString(criteria, params);
-  if (!parsed.ok() || params.size() != 1 || params[0].name != "_id" ||
-      !IsValidId(params[0].value)) {
-    return OutcomeResponse(ctx, 400, Severity::kError, IssueType::kNotSupported,
-                           "If-None-Exist '" + req.if_none_exist +
-                               "' is not supported: until search is implemented, only "
-                               "_id=[id] can be used as a condition");
-  }
-  Result<store::StoredResource> found = env.store.Read(route.type, params[0].value);
-  if (!found.ok()) {
-    if (found.status().code() == StatusCode::kNotFound) return std::nullopt;
-    return ErrorResponse(ctx, 500, found.status().message());
-  }
-  if (found->deleted) return std::nullopt;
+  const store::StoredResource* found = &matches->front();
   // One match: no create, 200 with the existing resource (FHIR 3.1.0.8.1).
   RestResponse resp;
   switch (ctx.prefer) {
@@ -606,13 +700,7 @@ void Create(const Env& env, const Context& ctx, const Route& route, const RestRe
       return responder.reply(*existing);
     }
   }
-  const std::string id = NewResourceId();
-  store::WriteOp op;
-  op.kind = store::WriteKind::kPut;
-  op.type = route.type;
-  op.id = id;
-  op.expected_version = 0;
-  SetContent(op, Prepare(std::move(doc), id));
+  store::WriteOp op = PreparePut(doc.root(), route.type, NewResourceId(), 0);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/true, /*has_precondition=*/false);
 }
 
@@ -634,21 +722,88 @@ void Update(const Env& env, const Context& ctx, const Route& route, const RestRe
   if (auto error = Validate(ctx, doc)) return responder.reply(*error);
   auto expected = ExpectedVersion(ctx, req);
   if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
-  store::WriteOp op;
-  op.expected_version = std::get<std::optional<std::int64_t>>(expected);
+  std::optional<std::int64_t> expected_version = std::get<std::optional<std::int64_t>>(expected);
   if (!req.if_none_match.empty()) {
-    if (!IsETagWildcard(req.if_none_match) || op.expected_version.has_value()) {
+    if (!IsETagWildcard(req.if_none_match) || expected_version.has_value()) {
       return responder.reply(ErrorResponse(
           ctx, 400, "on update, If-None-Match supports only '*' (create only), without If-Match"));
     }
-    op.expected_version = 0;
+    expected_version = 0;
   }
-  const bool has_precondition = op.expected_version.has_value();
-  op.kind = store::WriteKind::kPut;
-  op.type = route.type;
-  op.id = route.id;
-  SetContent(op, Prepare(std::move(doc), route.id));
+  const bool has_precondition = expected_version.has_value();
+  store::WriteOp op = PreparePut(doc.root(), route.type, route.id, expected_version);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, has_precondition);
+}
+
+// PUT {type}?criteria (FHIR 3.1.0.4.3): no match creates (the body's id, or
+// a new one), one match is updated at the version found, more are 412.
+void ConditionalUpdate(const Env& env, const Context& ctx, const Route& route,
+                       const RestRequest& req, const RequestTarget& target,
+                       const Responder& responder) {
+  const std::vector<QueryParam> criteria = CriteriaOf(target.query);
+  if (criteria.empty()) {
+    return responder.reply(ErrorResponse(
+        ctx, 400, "a conditional update needs search criteria: PUT " + route.type + "?[criteria]"));
+  }
+  json::Document doc;
+  if (auto error = ParseBody(env, ctx, req, route.type, doc)) return responder.reply(*error);
+  std::string body_id;
+  if (const json::Value* id = doc.root().Find("id"); id != nullptr && id->IsString()) {
+    body_id = std::string(id->text());
+  }
+  if (auto error = Validate(ctx, doc)) return responder.reply(*error);
+  auto expected = ExpectedVersion(ctx, req);
+  if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
+  Result<ConditionalTarget> where = ResolveConditionalUpdate(env, route.type, criteria, body_id);
+  if (!where.ok()) return responder.reply(CriteriaError(ctx, "conditional update", where.status()));
+  const std::optional<std::int64_t> if_match = std::get<std::optional<std::int64_t>>(expected);
+  if (if_match.has_value() && *if_match != where->expected_version) {
+    return responder.reply(ErrorResponse(
+        ctx, 412,
+        where->matched
+            ? route.type + "/" + where->id + " is at version " +
+                  std::to_string(where->expected_version) + ", not " + std::to_string(*if_match)
+            : "If-Match is set but no " + route.type + " matches the criteria"));
+  }
+  store::WriteOp op = PreparePut(doc.root(), route.type, where->id, where->expected_version);
+  SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false,
+              /*has_precondition=*/where->matched);
+}
+
+// DELETE {type}?criteria (FHIR 3.1.0.7.1): no match is a successful no-op,
+// one match is deleted at the version found, more are 412.
+void ConditionalDelete(const Env& env, const Context& ctx, const Route& route,
+                       const RequestTarget& target, const Responder& responder) {
+  const std::vector<QueryParam> criteria = CriteriaOf(target.query);
+  if (criteria.empty()) {
+    return responder.reply(ErrorResponse(
+        ctx, 400,
+        "a conditional delete needs search criteria: DELETE " + route.type + "?[criteria]"));
+  }
+  Result<std::vector<store::StoredResource>> matches = FindMatches(env, route.type, criteria);
+  if (!matches.ok())
+    return responder.reply(CriteriaError(ctx, "conditional delete", matches.status()));
+  if (matches->size() > 1) {
+    return responder.reply(ErrorResponse(ctx, 412,
+                                         std::to_string(matches->size()) + " " + route.type +
+                                             " resources match; a conditional delete deletes "
+                                             "at most one"));
+  }
+  if (matches->empty()) {
+    if (ctx.prefer == PreferReturn::kOperationOutcome) {
+      return responder.reply(
+          InfoResponse(ctx, 200, "no " + route.type + " matches the criteria; nothing deleted"));
+    }
+    RestResponse none;
+    none.status = 204;
+    return responder.reply(std::move(none));
+  }
+  store::WriteOp op;
+  op.kind = store::WriteKind::kDelete;
+  op.type = route.type;
+  op.id = matches->front().id;
+  op.expected_version = matches->front().version;
+  SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false, /*has_precondition=*/true);
 }
 
 // PATCH with a JSON Patch (RFC 6902): the patch applies to the current
@@ -734,12 +889,8 @@ void Patch(const Env& env, const Context& ctx, const Route& route, const RestReq
         "the patch must not change or remove the id: the result must keep id '" + route.id + "'"));
   }
   if (auto error = Validate(ctx, *patched)) return responder.reply(*error);
-  store::WriteOp op;
-  op.kind = store::WriteKind::kPut;
-  op.type = route.type;
-  op.id = route.id;
-  op.expected_version = if_match.has_value() ? *if_match : current->version;
-  SetContent(op, Prepare(std::move(patched).value(), route.id));
+  store::WriteOp op = PreparePut(patched->root(), route.type, route.id,
+                                 if_match.has_value() ? *if_match : current->version);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false,
               /*has_precondition=*/if_match.has_value(), /*read_guard=*/!if_match.has_value());
 }
@@ -871,6 +1022,12 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
       return Patch(env, ctx, route, request, responder);
     case Interaction::kDelete:
       return Delete(env, ctx, route, request, responder);
+    case Interaction::kConditionalUpdate:
+      return ConditionalUpdate(env, ctx, route, request, *target, responder);
+    case Interaction::kConditionalDelete:
+      return ConditionalDelete(env, ctx, route, *target, responder);
+    case Interaction::kBatch:
+      return HandleBundle(env, ctx, request, responder);
   }
   responder.reply(ErrorResponse(ctx, 500, "unhandled interaction"));
 }

@@ -1,7 +1,9 @@
 // The FHIR R4 RESTful interactions over the resource store: capabilities,
-// read, vread, create (conditional on _id), update (create-on-update),
-// patch (JSON Patch), delete, history (instance, type, system), conditional headers, Prefer,
-// content negotiation and an OperationOutcome for every error.
+// read, vread, create (conditional), update (create-on-update,
+// conditional), patch (JSON Patch), delete (conditional), history
+// (instance, type, system), search, batch and transaction Bundles,
+// conditional headers, Prefer, content negotiation and an OperationOutcome
+// for every error.
 #pragma once
 
 #include <array>
@@ -24,6 +26,8 @@ struct FhirApiOptions {
   ParseLimits parse_limits;
   std::size_t default_history_count = 100;
   std::size_t max_history_count = 1000;
+  // Most entries in one batch or transaction Bundle; more are refused (413).
+  std::size_t max_bundle_entries = 10'000;
 };
 
 // Shared by all io threads; holds no mutable state after construction.

@@ -140,8 +140,7 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     if (segment.empty()) return RouteError{404, "empty path segment", ""};
   }
   if (s.empty()) {
-    if (method == "POST")
-      return NotImplemented("batch and transaction Bundles are not implemented yet");
+    if (method == "POST") return Route{Interaction::kBatch, "", "", 0};
     if (IsGet(method)) return Route{Interaction::kSearchSystem, "", "", 0};
     return NotImplemented("no interaction on the base URL is implemented yet");
   }
@@ -167,12 +166,10 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     if (model.FindResource(first) == nullptr) return UnknownType(first);
     if (method == "POST") return Route{Interaction::kCreate, first, "", 0};
     if (IsGet(method)) return Route{Interaction::kSearchType, first, "", 0};
-    if (method == "PUT" || method == "DELETE" || method == "PATCH") {
-      return NotImplemented(
-          "conditional update, delete and patch (on a type, without an id) are not "
-          "implemented yet");
-    }
-    return WrongMethod(method, first, "POST");
+    if (method == "PUT") return Route{Interaction::kConditionalUpdate, first, "", 0};
+    if (method == "DELETE") return Route{Interaction::kConditionalDelete, first, "", 0};
+    if (method == "PATCH") return NotImplemented("conditional patch is not implemented yet");
+    return WrongMethod(method, first, "GET, HEAD, POST, PUT, DELETE");
   }
   if (model.FindResource(first) == nullptr) return UnknownType(first);
   const std::string& second = s[1];

@@ -54,8 +54,11 @@ enum class Interaction {
   kHistoryInstance,
   kHistoryType,
   kHistorySystem,
-  kSearchType,    // GET [type]?..., POST [type]/_search
-  kSearchSystem,  // GET ?..., POST _search
+  kSearchType,         // GET [type]?..., POST [type]/_search
+  kSearchSystem,       // GET ?..., POST _search
+  kBatch,              // POST /fhir with a batch or transaction Bundle
+  kConditionalUpdate,  // PUT /fhir/{type}?criteria
+  kConditionalDelete,  // DELETE /fhir/{type}?criteria
 };
 
 struct Route {

@@ -188,11 +188,11 @@ Result<std::string> RunSearch(const store::ResourceStore& store, const SearchCal
   return out;
 }
 
-Result<std::vector<store::Hit>> FindMatches(const store::ResourceStore& store,
-                                            const std::string& type,
-                                            std::span<const QueryParam> criteria,
-                                            const std::string& base_url, std::size_t limit,
-                                            const search::SearchParameterRegistry& registry) {
+Result<std::vector<store::Hit>> MatchCriteria(const store::ResourceStore& store,
+                                              const std::string& type,
+                                              std::span<const QueryParam> criteria,
+                                              const std::string& base_url, std::size_t limit,
+                                              const search::SearchParameterRegistry& registry) {
   if (criteria.empty()) return InvalidArgument("a condition needs at least one search parameter");
   const std::vector<search::UrlParam> params = ToUrlParams(criteria);
   search::SearchOptions options;

@@ -37,7 +37,7 @@ Result<std::string> RunSearch(
 // create, update or delete), at most `limit` + 1 of them so the caller can
 // tell "several". Unknown parameters are errors here: a condition that is
 // silently dropped would match everything.
-Result<std::vector<store::Hit>> FindMatches(
+Result<std::vector<store::Hit>> MatchCriteria(
     const store::ResourceStore& store, const std::string& type,
     std::span<const QueryParam> criteria, const std::string& base_url, std::size_t limit = 1,
     const search::SearchParameterRegistry& registry = search::SearchParameterRegistry::Default());

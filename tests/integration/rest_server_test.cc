@@ -198,8 +198,13 @@ TEST_F(RestServerTest, MetadataIsACapabilityStatementOfWhatIsImplemented) {
       std::string::npos);
   EXPECT_NE(r.body.find(R"("Encounter:location")"), std::string::npos);
   EXPECT_EQ(r.body.find(R"({"name":"near")"), std::string::npos) << "special: not supported";
-  // Nothing claimed that is not implemented yet.
   for (const char* code : {"transaction", "batch"}) {
+    EXPECT_NE(r.body.find(std::string(R"({"code":")") + code + "\"}"), std::string::npos) << code;
+  }
+  EXPECT_NE(r.body.find(R"("conditionalUpdate":true)"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("conditionalDelete":"single")"), std::string::npos);
+  // Nothing claimed that is not implemented yet.
+  for (const char* code : {"operation"}) {
     EXPECT_EQ(r.body.find(std::string(R"("code":")") + code + "\""), std::string::npos) << code;
   }
 }
@@ -473,11 +478,25 @@ TEST_F(RestServerTest, ConditionalCreateOnId) {
       {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "_id=pc-unknown"}}, kPatient);
   EXPECT_EQ(none.status, 201) << Describe(none);
 
-  HttpResponse unsupported =
+  // Any search criteria: one Patient with that family name so far...
+  HttpResponse one =
       Call("POST", "/fhir/Patient",
            {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "family=Berg"}}, kPatient);
-  EXPECT_EQ(unsupported.status, 400) << Describe(unsupported);
-  EXPECT_EQ(JsonString(unsupported.body, {"issue", "0", "code"}), "not-supported");
+  EXPECT_EQ(one.status, 200) << Describe(one);
+  EXPECT_EQ(JsonString(one.body, {"id"}), JsonString(none.body, {"id"}));
+  // ... and two after this.
+  ASSERT_EQ(Call("PUT", "/fhir/Patient/pc-2", kJson,
+                 R"({"resourceType":"Patient","id":"pc-2","name":[{"family":"Berg"}]})")
+                .status,
+            201);
+  HttpResponse several =
+      Call("POST", "/fhir/Patient",
+           {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "family=Berg"}}, kPatient);
+  EXPECT_EQ(several.status, 412) << Describe(several);
+  HttpResponse unknown =
+      Call("POST", "/fhir/Patient",
+           {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "nonsense=1"}}, kPatient);
+  EXPECT_EQ(unknown.status, 400) << Describe(unknown);
 }
 
 // ---- validation and body errors --------------------------------------------------
@@ -548,7 +567,7 @@ TEST_F(RestServerTest, UrlErrors) {
 
   // Real FHIR interactions this slice does not implement say so.
   for (auto [method_name, target] : std::vector<std::pair<std::string, std::string>>{
-           {"PATCH", "/fhir/Patient"}, {"POST", "/fhir"}, {"GET", "/fhir/Patient/$everything"}}) {
+           {"PATCH", "/fhir/Patient"}, {"GET", "/fhir/Patient/$everything"}}) {
     HttpResponse r = Call(method_name, target, kJson, method_name == "GET" ? "" : "{}");
     EXPECT_EQ(r.status, 501) << method_name << " " << target;
     EXPECT_EQ(JsonString(r.body, {"issue", "0", "code"}), "not-supported") << r.body;

@@ -149,13 +149,27 @@ TEST(MatchRoute, SearchAtTypeAndSystemLevel) {
 }
 
 TEST(MatchRoute, UnimplementedFhirInteractionsAre501) {
-  EXPECT_EQ(ErrorOf("POST", "/fhir"), 501) << "batch/transaction";
   EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient"), 501) << "conditional patch";
-  EXPECT_EQ(ErrorOf("PUT", "/fhir/Patient"), 501) << "conditional update";
-  EXPECT_EQ(ErrorOf("DELETE", "/fhir/Patient"), 501) << "conditional delete";
   EXPECT_EQ(ErrorOf("POST", "/fhir/$validate"), 501);
   EXPECT_EQ(ErrorOf("POST", "/fhir/Patient/$validate"), 501);
   EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/$everything"), 501);
+}
+
+TEST(MatchRoute, TypeLevelInteractions) {
+  EXPECT_EQ(RouteOf("GET", "/fhir/Patient").interaction, Interaction::kSearchType);
+  EXPECT_EQ(RouteOf("HEAD", "/fhir/Patient").interaction, Interaction::kSearchType);
+  EXPECT_EQ(RouteOf("POST", "/fhir/Patient").interaction, Interaction::kCreate);
+  const Route update = RouteOf("PUT", "/fhir/Patient");
+  EXPECT_EQ(update.interaction, Interaction::kConditionalUpdate);
+  EXPECT_EQ(update.type, "Patient");
+  EXPECT_EQ(RouteOf("DELETE", "/fhir/Location").interaction, Interaction::kConditionalDelete);
+  EXPECT_EQ(std::get<RouteError>(Match("OPTIONS", "/fhir/Patient")).allow,
+            "GET, HEAD, POST, PUT, DELETE");
+}
+
+TEST(MatchRoute, PostOnTheBaseIsABundle) {
+  EXPECT_EQ(RouteOf("POST", "/fhir").interaction, Interaction::kBatch);
+  EXPECT_EQ(RouteOf("POST", "/fhir/").interaction, Interaction::kBatch);
 }
 
 }  // namespace
