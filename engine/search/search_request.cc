@@ -613,7 +613,11 @@ Status ParseSort(std::string_view type, std::string_view value, const Parser& pa
       sort.param = param->code;
       switch (param->type) {
         case ParamType::kDate:
-          sort.column = sort.descending ? Column::kHigh : Column::kLow;
+          // A date sorts by when it starts, in both directions (the store
+          // takes the latest start of several for a descending sort). The
+          // end of an ongoing period is unknown (high is the maximum), so
+          // sorting descending by it would tie every open period.
+          sort.column = Column::kLow;
           break;
         case ParamType::kNumber:
         case ParamType::kQuantity:

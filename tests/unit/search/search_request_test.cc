@@ -540,7 +540,7 @@ TEST(SearchRequestSort, MultiKeyWithDescending) {
   ASSERT_EQ(sort.size(), 4u);
   EXPECT_EQ(sort[0].param, "date");
   EXPECT_TRUE(sort[0].descending);
-  EXPECT_EQ(sort[0].column, Column::kHigh);
+  EXPECT_EQ(sort[0].column, Column::kLow);  // the start, also descending
   EXPECT_EQ(sort[1].param, "status");
   EXPECT_FALSE(sort[1].descending);
   EXPECT_EQ(sort[1].column, Column::kValue);
