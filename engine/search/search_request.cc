@@ -710,12 +710,14 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
       status = ParseInclude(name, value, name.starts_with("_revinclude"),
                             name.ends_with(":iterate"), registry, out.includes);
     } else if (name == "_summary") {
-      if (value == "true") {
-        out.summary = SummaryMode::kTrue;
+      // The search result cannot subset resources to their summary
+      // elements or narrative yet (rest/search_interaction Shape): an
+      // unsupported parameter, ignored under lenient handling.
+      if (value == "true" || value == "text") {
+        status = Status(StatusCode::kUnimplemented,
+                        "_summary=" + value + " is not supported (only count, data and false)");
       } else if (value == "false") {
         out.summary = SummaryMode::kFalse;
-      } else if (value == "text") {
-        out.summary = SummaryMode::kText;
       } else if (value == "data") {
         out.summary = SummaryMode::kData;
       } else if (value == "count") {
@@ -725,7 +727,7 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
             InvalidArgument("_summary: '" + value + "' is not true, false, text, data or count");
       }
     } else if (name == "_elements") {
-      out.elements = SplitSearchValues(value);
+      status = Status(StatusCode::kUnimplemented, "_elements is not supported");
     } else if (name == "_total") {
       if (value == "none") {
         out.page.want_total = false;

@@ -591,6 +591,22 @@ TEST(SearchRequestPaging, TotalAndSummaryCount) {
   EXPECT_EQ(Parse("Location", {{"_summary", "yes"}}).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(SearchRequestPaging, SummaryModesTheResultCannotShapeFollowHandling) {
+  for (const UrlParam& p : std::vector<UrlParam>{
+           {"_summary", "true"}, {"_summary", "text"}, {"_elements", "name,status"}}) {
+    Result<ParsedSearch> lenient = Parse("Location", {p});
+    ASSERT_TRUE(lenient.ok()) << p.first << "=" << p.second;
+    EXPECT_EQ(lenient->summary, SummaryMode::kFalse);
+    EXPECT_TRUE(lenient->elements.empty());
+    EXPECT_EQ(lenient->ignored.size(), 1u);
+    EXPECT_TRUE(lenient->applied.empty());
+    EXPECT_EQ(Parse("Location", {p}, true).status().code(), StatusCode::kInvalidArgument);
+  }
+  Result<ParsedSearch> data = Parse("Location", {{"_summary", "data"}}, true);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->summary, SummaryMode::kData);
+}
+
 // ---- system search -------------------------------------------------------------
 
 TEST(SearchRequestSystem, TypeAndId) {
