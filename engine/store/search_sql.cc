@@ -317,7 +317,10 @@ class SqlBuilder {
           sql += '0';
           return;
         }
-        sql += " AND " + x + ".system=";
+        // Implied by the join on id, but SQLite only uses the partial
+        // index search_index_value (WHERE value IS NOT NULL) when the query
+        // says so; without it every _has scanned the whole search_index.
+        sql += " AND " + x + ".value IS NOT NULL AND " + x + ".system=";
         if (q.type.empty()) {
           sql += r + ".type";
         } else {
