@@ -137,15 +137,33 @@ TEST_F(SearchSqlTest, DriverChoiceDoesNotChangeResults) {
   // Driven by search_index_value through partof.
   EXPECT_EQ(Ids("Location", {{"status", "active"}, {"partof", "Location/site1"}}), expected);
   EXPECT_EQ(Ids("Location", {{"partof", "Location/site1"}, {"status", "active"}}), expected);
-  // The same condition as a chain, which never drives: a scan of the type.
+  // No clause that can drive (:not and :missing never do): a scan of the
+  // type. 743 of the 5200 wards are suspended; the sites have no partof.
+  {
+    PageRequest page;
+    page.count = 1;
+    Result<SearchPage> scan = store_->Search(
+        Query("Location", {{"status:not", "suspended"}, {"partof:missing", "false"}}), page);
+    ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+    EXPECT_EQ(scan->total.value_or(-1), 5200 - 743);
+    ASSERT_EQ(scan->hits.size(), 1u);
+    EXPECT_EQ(scan->hits[0].id, "w1");
+  }
+  // As a chain whose target query is selective, the chain drives.
   EXPECT_EQ(Ids("Location", {{"status", "active"}, {"partof._id", "site1"}}), expected);
+  EXPECT_EQ(Ids("Location", {{"status", "active"}, {"partof.name", "site one"}}), expected);
   EXPECT_EQ(Ids("Location", {{"partof", "Location/site1"}}),
             (Strings{"w1", "w1001", "w2001", "w3001", "w4001", "w5001"}));
-  // A :not clause never drives either.
   EXPECT_EQ(Ids("Location", {{"partof", "Location/site1"}, {"status:not", "suspended"}}),
             (Strings{"w1", "w2001", "w3001", "w4001", "w5001"}));
   EXPECT_EQ(Ids("Location", {{"partof._id", "site1"}, {"status:not", "suspended"}}),
             (Strings{"w1", "w2001", "w3001", "w4001", "w5001"}));
+  // A chain whose target matches too many to drive: the scan tests it.
+  EXPECT_EQ(Ids("Location", {{"partof.status", "active"}, {"name", "ward w5001"}}),
+            (Strings{"w5001"}));
+  // A chain through a parameter no resource has, or to nothing.
+  EXPECT_EQ(Ids("Encounter", {{"location.partof", "Location/site1"}}), Strings{});
+  EXPECT_EQ(Ids("Location", {{"partof.partof._id", "site1"}}), Strings{});
   // OR alternatives in the driving clause.
   EXPECT_EQ(Ids("Location", {{"_id:not", "w1"}, {"name", "Ward w1001,Ward w2001"}}),
             (Strings{"w1001", "w2001"}));
