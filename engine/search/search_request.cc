@@ -613,7 +613,11 @@ Status ParseSort(std::string_view type, std::string_view value, const Parser& pa
       sort.param = param->code;
       switch (param->type) {
         case ParamType::kDate:
-          sort.column = sort.descending ? Column::kHigh : Column::kLow;
+          // A date sorts by when it starts, in both directions (the store
+          // takes the latest start of several for a descending sort). The
+          // end of an ongoing period is unknown (high is the maximum), so
+          // sorting descending by it would tie every open period.
+          sort.column = Column::kLow;
           break;
         case ParamType::kNumber:
         case ParamType::kQuantity:
@@ -706,12 +710,14 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
       status = ParseInclude(name, value, name.starts_with("_revinclude"),
                             name.ends_with(":iterate"), registry, out.includes);
     } else if (name == "_summary") {
-      if (value == "true") {
-        out.summary = SummaryMode::kTrue;
+      // The search result cannot subset resources to their summary
+      // elements or narrative yet (rest/search_interaction Shape): an
+      // unsupported parameter, ignored under lenient handling.
+      if (value == "true" || value == "text") {
+        status = Status(StatusCode::kUnimplemented,
+                        "_summary=" + value + " is not supported (only count, data and false)");
       } else if (value == "false") {
         out.summary = SummaryMode::kFalse;
-      } else if (value == "text") {
-        out.summary = SummaryMode::kText;
       } else if (value == "data") {
         out.summary = SummaryMode::kData;
       } else if (value == "count") {
@@ -721,7 +727,7 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
             InvalidArgument("_summary: '" + value + "' is not true, false, text, data or count");
       }
     } else if (name == "_elements") {
-      out.elements = SplitSearchValues(value);
+      status = Status(StatusCode::kUnimplemented, "_elements is not supported");
     } else if (name == "_total") {
       if (value == "none") {
         out.page.want_total = false;

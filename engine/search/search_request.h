@@ -43,7 +43,7 @@ struct ParsedSearch {
   store::PageRequest page;
   std::vector<store::IncludeSpec> includes;
   SummaryMode summary = SummaryMode::kFalse;
-  std::vector<std::string> elements;  // _elements, empty: all
+  std::vector<std::string> elements;  // _elements, empty: all (not parsed yet)
   // The parameters that were applied, in order, for the self link.
   std::vector<UrlParam> applied;
   // Why each ignored parameter was ignored (lenient handling).

@@ -3,10 +3,11 @@
 // names, operators and aliases the code chooses are spliced into the text.
 //
 // Plan: every clause is an EXISTS over the resource's own index rows
-// (the table's primary key). The most selective positive index clause, measured
-// with a bounded count, instead drives the query as `r.rid IN (...)` over
-// search_index_value, so a search touches the few rows it matches rather
-// than every resource of the type; results come in rowid order, which makes
+// (the table's primary key). The most selective positive index clause or
+// chain, measured with a bounded count, instead drives the query as
+// `r.rid IN (...)` over search_index_value, so a search touches the few
+// rows it matches rather than every resource of the type; a chain's target
+// query is planned the same way. Results come in rowid order, which makes
 // paging stable.
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -114,6 +115,10 @@ std::string PrefixUpperBound(std::string prefix) {
   }
   return prefix;
 }
+
+// The clause that should drive the search of `q`, or nullptr to scan the
+// type (defined after SqlBuilder, which it uses to probe).
+const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q);
 
 class SqlBuilder {
  public:
@@ -288,27 +293,13 @@ class SqlBuilder {
         const std::size_t mark = sql.size();
         const std::size_t bind_mark = binds.size();
         sql += "EXISTS(SELECT 1 FROM search_index " + x + " WHERE " + x + ".rid=" + r + ".rid AND ";
-        if (!ParamCondition(x, q.type, c.param) || c.targets.empty()) {
+        if (!ChainSql(q, c, x)) {
           sql.resize(mark);
           binds.resize(bind_mark);
           sql += '0';
           return;
         }
-        sql += " AND (";
-        for (std::size_t i = 0; i < c.targets.size(); ++i) {
-          const SearchQuery& target = c.targets[i];
-          const std::string t = NewAlias('t');
-          if (i > 0) sql += " OR ";
-          sql += '(' + x + ".system=";
-          Bind(target.type);
-          sql += " AND " + x + ".value IN (SELECT " + t + ".id FROM resource " + t + " WHERE " + t +
-                 ".type=";
-          Bind(target.type);
-          sql += " AND " + t + ".deleted=0";
-          Clauses(target, t);
-          sql += "))";
-        }
-        sql += "))";
+        sql += ')';
         return;
       }
       case Clause::Kind::kReverseChain: {
@@ -329,7 +320,10 @@ class SqlBuilder {
           sql += '0';
           return;
         }
-        sql += " AND " + x + ".system=";
+        // Implied by the join on id, but SQLite only uses the partial
+        // index search_index_value (WHERE value IS NOT NULL) when the query
+        // says so; without it every _has scanned the whole search_index.
+        sql += " AND " + x + ".value IS NOT NULL AND " + x + ".system=";
         if (q.type.empty()) {
           sql += r + ".type";
         } else {
@@ -343,7 +337,60 @@ class SqlBuilder {
     }
   }
 
-  // The type restriction of a top-level query on alias r. `unindexed`
+  // The conditions on index alias `x` for chain clause `c` of `q`: its
+  // parameter, and a reference to a current resource matching one of the
+  // target queries. false (nothing written) when no resource of the type
+  // ever had the parameter.
+  bool ChainSql(const SearchQuery& q, const Clause& c, const std::string& x) {
+    if (c.targets.empty() || !ParamCondition(x, q.type, c.param)) return false;
+    sql += " AND (";
+    for (std::size_t i = 0; i < c.targets.size(); ++i) {
+      const SearchQuery& target = c.targets[i];
+      const std::string t = NewAlias('t');
+      if (i > 0) sql += " OR ";
+      sql += '(' + x + ".system=";
+      Bind(target.type);
+      sql += " AND " + x + ".value IN (SELECT " + t + ".id FROM resource " + t + " WHERE ";
+      Where(target, t);
+      sql += "))";
+    }
+    sql += ')';
+    return true;
+  }
+
+  // The WHERE conditions of `q` on resource alias `r`: the driving clause
+  // (if one is selective) as `r.rid IN (...)` over search_index_value, the
+  // type, not deleted, and every other clause.
+  void Where(const SearchQuery& q, const std::string& r) {
+    const Clause* driver = ChooseDriver(impl_, db_, q);
+    if (driver != nullptr) {
+      const std::size_t mark = sql.size();
+      const std::size_t bind_mark = binds.size();
+      const std::string xd = NewAlias('d');
+      sql += r + ".rid IN (SELECT " + xd + ".rid FROM search_index " + xd + " WHERE ";
+      bool written = false;
+      if (driver->kind == Clause::Kind::kChain) {
+        written = ChainSql(q, *driver, xd);
+      } else if (ParamCondition(xd, q.type, driver->param)) {
+        sql += " AND ";
+        IndexMatchesSql(xd, driver->any);
+        written = true;
+      }
+      if (written) {
+        sql += ") AND ";
+      } else {
+        // No resource of the type ever had the parameter (its probe
+        // counted 0, which is why it drives): nothing can match.
+        sql.resize(mark);
+        binds.resize(bind_mark);
+        sql += "0 AND ";
+      }
+    }
+    TypeCondition(q, r, driver != nullptr);
+    Clauses(q, r, driver);
+  }
+
+  // The type restriction of a query on alias r. `unindexed`
   // keeps SQLite from choosing the type index over a driving clause.
   void TypeCondition(const SearchQuery& q, const std::string& r, bool unindexed) {
     const std::string plus = unindexed ? "+" : "";
@@ -444,30 +491,52 @@ std::int64_t ProbeClause(internal::StoreImpl& impl, SQLite::Database& db, const 
   return stmt.executeStep() ? stmt.getColumn(0).getInt64() : 0;
 }
 
+// How many resources (up to kProbeLimit per target type) the targets of
+// chain clause `c` match: few targets mean few references to follow.
+std::int64_t ProbeChain(internal::StoreImpl& impl, SQLite::Database& db, const Clause& c) {
+  std::int64_t total = 0;
+  for (const SearchQuery& target : c.targets) {
+    SqlBuilder b(impl, db);
+    b.sql = "SELECT count(*) FROM (SELECT 1 FROM resource t WHERE ";
+    b.Where(target, "t");
+    b.sql += " LIMIT " + std::to_string(kProbeLimit) + ")";
+    SQLite::Statement stmt(db, b.sql);
+    BindAll(stmt, b.binds);
+    if (stmt.executeStep()) total += stmt.getColumn(0).getInt64();
+  }
+  return total;
+}
+
 // The clause that should drive the query, or nullptr to scan the type.
 // Probes are cheap (an index range of at most kProbeLimit entries) and stop
 // at the first clause that is selective enough; clauses with one equality
-// on the value (references, codes) are tried first, since they usually are.
+// on the value (references, codes) are tried first, since they usually are,
+// then chains.
 const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q) {
   if (q.type.empty()) return nullptr;
   std::vector<const Clause*> candidates;
   for (const Clause& c : q.clauses) {
     if (c.kind == Clause::Kind::kId && !c.negate) return nullptr;  // the (type, id) key drives
-    if (c.kind != Clause::Kind::kIndex || c.negate || c.any.empty()) continue;
-    candidates.push_back(&c);
+    const bool chain = c.kind == Clause::Kind::kChain && !c.targets.empty();
+    const bool index = c.kind == Clause::Kind::kIndex && !c.negate && !c.any.empty();
+    if (chain || index) candidates.push_back(&c);
   }
-  auto exact = [](const Clause* c) {
-    return c->any.size() == 1 &&
-           std::any_of(c->any[0].all.begin(), c->any[0].all.end(), [](const Compare& cmp) {
-             return cmp.column == Column::kValue && cmp.op == CompareOp::kEq;
-           });
+  auto rank = [](const Clause* c) {
+    if (c->kind == Clause::Kind::kChain) return 1;
+    const bool exact =
+        c->any.size() == 1 &&
+        std::any_of(c->any[0].all.begin(), c->any[0].all.end(), [](const Compare& cmp) {
+          return cmp.column == Column::kValue && cmp.op == CompareOp::kEq;
+        });
+    return exact ? 0 : 2;
   };
   std::stable_sort(candidates.begin(), candidates.end(),
-                   [&](const Clause* a, const Clause* b) { return exact(a) && !exact(b); });
+                   [&](const Clause* a, const Clause* b) { return rank(a) < rank(b); });
   const Clause* best = nullptr;
   std::int64_t best_count = std::numeric_limits<std::int64_t>::max();
   for (const Clause* c : candidates) {
-    const std::int64_t count = ProbeClause(impl, db, q, *c);
+    const std::int64_t count =
+        c->kind == Clause::Kind::kChain ? ProbeChain(impl, db, *c) : ProbeClause(impl, db, q, *c);
     if (count < best_count) {
       best = c;
       best_count = count;
@@ -478,19 +547,9 @@ const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, cons
 }
 
 // FROM/WHERE of a top-level search on alias "r".
-void WhereSql(internal::StoreImpl& impl, SQLite::Database& db, SqlBuilder& b,
-              const SearchQuery& q) {
-  const Clause* driver = ChooseDriver(impl, db, q);
+void WhereSql(SqlBuilder& b, const SearchQuery& q) {
   b.sql += " FROM resource r WHERE ";
-  if (driver != nullptr) {
-    b.sql += "r.rid IN (SELECT xd.rid FROM search_index xd WHERE ";
-    b.ParamCondition("xd", q.type, driver->param);
-    b.sql += " AND ";
-    b.IndexMatchesSql("xd", driver->any);
-    b.sql += ") AND ";
-  }
-  b.TypeCondition(q, "r", driver != nullptr);
-  b.Clauses(q, "r", driver);
+  b.Where(q, "r");
 }
 
 }  // namespace
@@ -515,7 +574,7 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
     if (page.count > 0) {
       SqlBuilder b(*impl_, db);
       b.sql = std::string("SELECT r.rid,r.type,r.id,r.version,r.last_updated,r.json");
-      WhereSql(*impl_, db, b, query);
+      WhereSql(b, query);
       b.OrderBy(query, "r");
       b.sql += " LIMIT ";
       b.Bind(static_cast<std::int64_t>(page.count + 1));
@@ -535,7 +594,7 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
       } else {
         SqlBuilder b(*impl_, db);
         b.sql = "SELECT count(*)";
-        WhereSql(*impl_, db, b, query);
+        WhereSql(b, query);
         SQLite::Statement stmt(db, b.sql);
         BindAll(stmt, b.binds);
         if (stmt.executeStep()) result.total = stmt.getColumn(0).getInt64();
