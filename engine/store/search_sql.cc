@@ -455,11 +455,18 @@ void WhereSql(internal::StoreImpl& impl, SQLite::Database& db, SqlBuilder& b,
   const Clause* driver = ChooseDriver(impl, db, q);
   b.sql += " FROM resource r WHERE ";
   if (driver != nullptr) {
+    const std::size_t mark = b.sql.size();
     b.sql += "r.rid IN (SELECT xd.rid FROM search_index xd WHERE ";
-    b.ParamCondition("xd", q.type, driver->param);
-    b.sql += " AND ";
-    b.IndexMatchesSql("xd", driver->any);
-    b.sql += ") AND ";
+    if (b.ParamCondition("xd", q.type, driver->param)) {
+      b.sql += " AND ";
+      b.IndexMatchesSql("xd", driver->any);
+      b.sql += ") AND ";
+    } else {
+      // No resource of the type ever had the parameter (the probe counted
+      // 0 rows for it, so it drives): nothing can match.
+      b.sql.resize(mark);
+      b.sql += "0 AND ";
+    }
   }
   b.TypeCondition(q, "r", driver != nullptr);
   b.Clauses(q, "r", driver);
