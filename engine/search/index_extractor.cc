@@ -4,8 +4,11 @@
 
 #include <cstdlib>
 #include <limits>
+#include <map>
 
+#include "engine/fhir/type_model.h"
 #include "engine/fhirpath/value.h"
+#include "engine/json/json_parser.h"
 
 namespace fhirengine::search {
 namespace {
@@ -260,6 +263,40 @@ class Extractor {
   std::vector<IndexEntry>& out_;
 };
 
+// resolve() for search expressions. They use it only to ask for the
+// target's type (Encounter.subject.where(resolve() is Patient)), and a
+// literal reference ("Patient/1", "http://host/fhir/Patient/1/_history/2")
+// names that type; so the target is stood in for by {"resourceType": T},
+// one per type, without reading anything. Other references resolve to
+// nothing, as before. Lives as long as the extraction's results.
+class ReferenceTypeStubs {
+ public:
+  const json::Value* Resolve(std::string_view reference) {
+    std::string_view path = reference;
+    if (std::size_t h = path.find("/_history/"); h != std::string_view::npos) {
+      path = path.substr(0, h);
+    }
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) return nullptr;
+    std::string_view type = path.substr(0, slash);
+    if (std::size_t before = type.rfind('/'); before != std::string_view::npos) {
+      type = type.substr(before + 1);
+    }
+    if (fhir::TypeModel::R4().FindResource(type) == nullptr) return nullptr;
+    auto it = stubs_.find(type);
+    if (it == stubs_.end()) {
+      Result<json::Document> doc =
+          json::Parse(R"({"resourceType":")" + std::string(type) + R"("})");
+      if (!doc.ok()) return nullptr;
+      it = stubs_.emplace(std::string(type), std::move(doc).value()).first;
+    }
+    return &it->second.root();
+  }
+
+ private:
+  std::map<std::string, json::Document, std::less<>> stubs_;
+};
+
 }  // namespace
 
 std::string NormalizeForSearch(std::string_view text) {
@@ -378,6 +415,8 @@ ExtractionResult ExtractIndexEntries(const json::Value& resource,
   if (rt == nullptr || !rt->IsString()) return result;
   fhirpath::EvaluationContext context;
   context.check_element_names = false;  // multi-base expressions name other types' elements
+  ReferenceTypeStubs stubs;
+  context.resolve = [&stubs](std::string_view reference) { return stubs.Resolve(reference); };
   for (const auto& [code, param] : registry.ForType(rt->text())) {
     if (!param->compiled) continue;
     Result<fhirpath::Collection> values = fhirpath::Evaluate(*param->compiled, resource, context);

@@ -106,6 +106,32 @@ TEST(IndexExtractor, EncounterDatesAndReferences) {
   EXPECT_EQ(Only(all, "status").at(0).value, "in-progress");
 }
 
+// where(resolve() is Patient) asks only for the reference's target type,
+// which a literal reference names: nothing has to be read to index it.
+TEST(IndexExtractor, ResolveIsTypeTakesTheTypeFromTheReference) {
+  std::vector<IndexEntry> by_patient = Extract(R"({"resourceType":"Encounter","status":"planned",
+    "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},
+    "subject":{"reference":"http://example.org/fhir/Patient/p-1/_history/2"},
+    "participant":[{"individual":{"reference":"Practitioner/pr-1"}},
+                   {"individual":{"reference":"PractitionerRole/pr-1"}}]})");
+  std::vector<IndexEntry> patient = Only(by_patient, "patient");
+  ASSERT_EQ(patient.size(), 1u);
+  EXPECT_EQ(patient[0].system, "Patient");
+  EXPECT_EQ(patient[0].value, "p-1");
+  std::vector<IndexEntry> practitioner = Only(by_patient, "practitioner");
+  ASSERT_EQ(practitioner.size(), 1u);
+  EXPECT_EQ(practitioner[0].system, "Practitioner");
+  EXPECT_EQ(Only(by_patient, "participant").size(), 2u);
+
+  std::vector<IndexEntry> by_group = Extract(R"({"resourceType":"Encounter","status":"planned",
+    "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},
+    "subject":{"reference":"Group/g-1"},
+    "participant":[{"individual":{"reference":"NotAType/x"}}]})");
+  EXPECT_TRUE(Only(by_group, "patient").empty());
+  EXPECT_EQ(Only(by_group, "subject").size(), 1u);
+  EXPECT_TRUE(Only(by_group, "practitioner").empty());
+}
+
 TEST(IndexExtractor, DateRangesFollowPrecision) {
   auto year = DateRange("2024");
   ASSERT_TRUE(year);

@@ -1,5 +1,5 @@
 // The versioned SQLite store on a real temporary file: versions, If-Match,
-// atomic batches, history, idempotent re-delivery, reopen.
+// atomic batches, history, idempotent re-delivery, reopen, search edge cases.
 #include "engine/store/resource_store.h"
 
 #include <gtest/gtest.h>
@@ -183,6 +183,34 @@ TEST_F(ResourceStoreTest, ReadsSeeCommitsAfterEarlierReads) {
     ASSERT_TRUE(current.ok());
     EXPECT_EQ(current->version, 2) << "read " << i;
   }
+}
+
+// A parameter no stored resource of the type has ever had matches nothing:
+// it used to be picked to drive the query (its probe counts 0 rows) and then
+// left the SQL without its condition ("near AND: syntax error").
+TEST_F(ResourceStoreTest, SearchByAParameterNeverIndexedFindsNothing) {
+  WriteOp op = Put("w1", R"({"resourceType":"Location","id":"w1"})");
+  op.index.push_back(IndexRow{.param = "status", .value = "active"});
+  ASSERT_TRUE(store_->Write({op}).ok());
+  SearchQuery query;
+  query.type = "Location";
+  Clause never_indexed;
+  never_indexed.param = "operational-status";
+  never_indexed.any.push_back(RowMatch{{Compare{Column::kValue, CompareOp::kEq, "O"}}});
+  query.clauses.push_back(never_indexed);
+  Result<SearchPage> page = store_->Search(query, PageRequest{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_TRUE(page->hits.empty());
+  EXPECT_EQ(page->total, 0);
+
+  Clause status;
+  status.param = "status";
+  status.any.push_back(RowMatch{{Compare{Column::kValue, CompareOp::kEq, "active"}}});
+  query.clauses = {status};
+  page = store_->Search(query, PageRequest{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->hits.size(), 1u);
+  EXPECT_EQ(page->hits[0].id, "w1");
 }
 
 }  // namespace
