@@ -5,8 +5,6 @@
 #include <cstdlib>
 #include <limits>
 
-#include "engine/fhirpath/value.h"
-
 namespace fhirengine::search {
 namespace {
 
@@ -378,17 +376,21 @@ ExtractionResult ExtractIndexEntries(const json::Value& resource,
   if (rt == nullptr || !rt->IsString()) return result;
   fhirpath::EvaluationContext context;
   context.check_element_names = false;  // multi-base expressions name other types' elements
-  for (const auto& [code, param] : registry.ForType(rt->text())) {
-    if (!param->compiled) continue;
-    Result<fhirpath::Collection> values = fhirpath::Evaluate(*param->compiled, resource, context);
+  for (const SpecializedParameter& sp : registry.SpecializedForType(rt->text())) {
+    Result<fhirpath::Collection> values = fhirpath::Evaluate(sp.expression, resource, context);
     if (!values.ok()) {
-      result.failures.push_back(std::string(code) + ": " + values.status().message());
+      result.failures.push_back(sp.param->code + ": " + values.status().message());
       continue;
     }
-    Extractor extractor(*param, result.entries);
-    for (const Item& item : *values) extractor.Add(item);
+    AppendIndexEntries(*sp.param, *values, result.entries);
   }
   return result;
+}
+
+void AppendIndexEntries(const SearchParameter& param, const fhirpath::Collection& values,
+                        std::vector<IndexEntry>& out) {
+  Extractor extractor(param, out);
+  for (const Item& item : values) extractor.Add(item);
 }
 
 }  // namespace fhirengine::search

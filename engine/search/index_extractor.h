@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/core/status.h"
+#include "engine/fhirpath/value.h"
 #include "engine/json/json_value.h"
 #include "engine/search/search_parameters.h"
 
@@ -48,6 +49,11 @@ struct ExtractionResult {
 ExtractionResult ExtractIndexEntries(
     const json::Value& resource,
     const SearchParameterRegistry& registry = SearchParameterRegistry::R4());
+
+// Appends the index entries for `values`, the result of `param`'s expression
+// on a resource (what ExtractIndexEntries does with each parameter's values).
+void AppendIndexEntries(const SearchParameter& param, const fhirpath::Collection& values,
+                        std::vector<IndexEntry>& out);
 
 // Lower-case and strip accents (Latin-1 and common Latin Extended-A letters:
 // "Ärlig Åsa" -> "arlig asa"), as string search compares.

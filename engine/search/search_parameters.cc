@@ -119,6 +119,20 @@ Result<std::unique_ptr<SearchParameterRegistry>> SearchParameterRegistry::Load(
     }
     registry->params_.push_back(std::move(param));
   }
+  for (const auto& [type_name, params] : registry->by_type_) {
+    std::vector<SpecializedParameter>& specialized = registry->specialized_[type_name];
+    const fhir::TypeDef* type = model.FindResource(type_name);
+    for (const auto& [code, param] : params) {
+      if (!param->compiled) continue;
+      if (type == nullptr) {  // not a type of the model: nothing to specialise against
+        specialized.push_back({param, *param->compiled});
+        continue;
+      }
+      std::optional<fhirpath::Expression> e =
+          fhirpath::SpecializeForResourceType(*param->compiled, *type, &model);
+      if (e) specialized.push_back({param, std::move(*e)});
+    }
+  }
   return registry;
 }
 
@@ -127,6 +141,13 @@ const std::map<std::string, const SearchParameter*, std::less<>>& SearchParamete
   static const std::map<std::string, const SearchParameter*, std::less<>> kEmpty;
   auto it = by_type_.find(resource_type);
   return it == by_type_.end() ? kEmpty : it->second;
+}
+
+std::span<const SpecializedParameter> SearchParameterRegistry::SpecializedForType(
+    std::string_view resource_type) const {
+  auto it = specialized_.find(resource_type);
+  if (it == specialized_.end()) return {};
+  return it->second;
 }
 
 const SearchParameter* SearchParameterRegistry::Find(std::string_view resource_type,
