@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <span>
 
 namespace fhirengine::search {
 namespace {
@@ -267,12 +268,14 @@ std::string NormalizeForSearch(std::string_view text) {
       "dnooooo\0ouuuuyts"   // D0-DF (D7 multiplication sign kept, DE thorn, DF sharp s)
       "aaaaaaaceeeeiiii"    // E0-EF
       "dnooooo\0ouuuuyty";  // F0-FF (F7 division sign kept)
-  std::string out;
-  out.reserve(text.size());
+  // The result is never longer than the text: a folded letter takes one byte
+  // for two, and "ss" two for the two of 'ß'. So write in place, then trim.
+  std::string out(text.size(), '\0');
+  char* w = out.data();
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
-      out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : static_cast<char>(c);
+      *w++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : static_cast<char>(c);
       continue;
     }
     if (c == 0xC3 && i + 1 < text.size()) {
@@ -280,15 +283,16 @@ std::string NormalizeForSearch(std::string_view text) {
       if (c2 >= 0x80 && c2 <= 0xBF) {
         const char folded = kLatin1[c2 - 0x80];
         if (folded != '\0') {
-          out += folded;
-          if (c2 == 0x9F) out += 's';  // ß -> ss
+          *w++ = folded;
+          if (c2 == 0x9F) *w++ = 's';  // ß -> ss
           ++i;
           continue;
         }
       }
     }
-    out += static_cast<char>(c);
+    *w++ = static_cast<char>(c);
   }
+  out.resize(static_cast<std::size_t>(w - out.data()));
   return out;
 }
 
@@ -376,8 +380,14 @@ ExtractionResult ExtractIndexEntries(const json::Value& resource,
   if (rt == nullptr || !rt->IsString()) return result;
   fhirpath::EvaluationContext context;
   context.check_element_names = false;  // multi-base expressions name other types' elements
-  for (const SpecializedParameter& sp : registry.SpecializedForType(rt->text())) {
-    Result<fhirpath::Collection> values = fhirpath::Evaluate(sp.expression, resource, context);
+  // The input fhirpath::Evaluate would build, typed once for all parameters.
+  const fhirpath::Collection input{fhirpath::Item::FromNode(
+      {&resource, nullptr, fhirpath::ResourceType(resource, fhir::TypeModel::R4()), &resource})};
+  const std::span<const SpecializedParameter> params = registry.SpecializedForType(rt->text());
+  result.entries.reserve(params.size());  // about one entry per parameter, typically
+  for (const SpecializedParameter& sp : params) {
+    Result<fhirpath::Collection> values =
+        fhirpath::EvaluateCollection(sp.expression, input, context);
     if (!values.ok()) {
       result.failures.push_back(sp.param->code + ": " + values.status().message());
       continue;
