@@ -98,17 +98,17 @@ class Evaluator {
         model_(ctx.model != nullptr ? *ctx.model : fhir::TypeModel::R4()),
         text_(text),
         context_(input),
-        now_(ctx.now ? *ctx.now : NowUtc()),
-        env_{model_, now_, ctx.max_collection_size} {
+        clock_(ctx.now),
+        env_{model_, clock_, ctx.max_collection_size} {
+    // %resource and %rootResource default to the input: referenced, not copied.
     if (ctx.resource != nullptr) {
-      resource_.push_back(Item::FromNode(RootNode(*ctx.resource, model_)));
-    } else {
-      resource_ = input;
+      own_resource_.push_back(Item::FromNode(RootNode(*ctx.resource, model_)));
+      resource_ = &own_resource_;
     }
+    root_resource_ = resource_;
     if (ctx.root_resource != nullptr) {
-      root_resource_.push_back(Item::FromNode(RootNode(*ctx.root_resource, model_)));
-    } else {
-      root_resource_ = resource_;
+      own_root_resource_.push_back(Item::FromNode(RootNode(*ctx.root_resource, model_)));
+      root_resource_ = &own_root_resource_;
     }
   }
 
@@ -184,8 +184,8 @@ class Evaluator {
     const std::string& name = n.name;
     if (auto it = ctx_.variables.find(name); it != ctx_.variables.end()) return it->second;
     if (name == "context") return context_;
-    if (name == "resource") return resource_;
-    if (name == "rootResource") return root_resource_;
+    if (name == "resource") return *resource_;
+    if (name == "rootResource") return *root_resource_;
     if (name == "ucum") return One(Item::String("http://unitsofmeasure.org"));
     if (name == "sct") return One(Item::String("http://snomed.info/sct"));
     if (name == "loinc") return One(Item::String("http://loinc.org"));
@@ -225,7 +225,7 @@ class Evaluator {
         }
       }
       if (AppendMember(node, name, model_, ctx_.lenient_choice_names, out)) any_known = true;
-      FE_RETURN_IF_ERROR(CheckSize(n, out.size()));
+      if (out.size() > ctx_.max_collection_size) return CheckSize(n, out.size());
     }
     if (ctx_.check_element_names && unchecked_ == 0 && any_typed && !any_known) {
       std::string type = first_type->kind == fhir::TypeKind::kBackbone
@@ -284,14 +284,13 @@ class Evaluator {
   // ---- functions ----------------------------------------------------------
 
   Result<Collection> Function(const Ast& n, const Frame& f) {
-    Collection input;
+    Collection focus;  // the focus's result; without a focus, $this is used in place
     if (n.focus) {
       Result<Collection> r = Eval(*n.focus, f);
       if (!r.ok()) return r;
-      input = std::move(*r);
-    } else {
-      input = *f.this_items;
+      focus = std::move(*r);
     }
+    const Collection& input = n.focus ? focus : *f.this_items;
     const FunctionId id = n.function->id;
     switch (id) {
       case FI::kWhere:
@@ -558,8 +557,8 @@ class Evaluator {
         ref = item.string();
       }
       if (ref.empty()) continue;
-      if (container == nullptr && !resource_.empty() && resource_[0].is_node()) {
-        container = resource_[0].node().value;
+      if (container == nullptr && !resource_->empty() && (*resource_)[0].is_node()) {
+        container = (*resource_)[0].node().value;
       }
       const json::Value* target = nullptr;
       if (ref[0] == '#') {
@@ -567,7 +566,7 @@ class Evaluator {
           target = ref.size() == 1 ? container : FindContained(*container, ref.substr(1));
       } else {
         for (const Collection* c :
-             std::initializer_list<const Collection*>{&context_, &resource_, &root_resource_}) {
+             std::initializer_list<const Collection*>{&context_, resource_, root_resource_}) {
           if (target != nullptr) break;
           if (!c->empty() && (*c)[0].is_node() && (*c)[0].node().value != nullptr) {
             target = FindInBundle(*(*c)[0].node().value, ref);
@@ -864,9 +863,11 @@ class Evaluator {
   const fhir::TypeModel& model_;
   std::string_view text_;
   const Collection& context_;
-  Collection resource_;
-  Collection root_resource_;
-  Temporal now_;
+  Collection own_resource_;       // %resource when the context names one
+  Collection own_root_resource_;  // %rootResource when the context names one
+  const Collection* resource_ = &context_;
+  const Collection* root_resource_ = &context_;
+  EvaluationClock clock_;
   FunctionEnv env_;
   int unchecked_ = 0;  // > 0 while unknown element names are not errors
 };

@@ -43,6 +43,9 @@ class Expression {
 
  private:
   friend Result<Expression> Compile(std::string_view text, const CompileOptions& options);
+  friend std::optional<Expression> SpecializeForResourceType(const Expression& expression,
+                                                             const fhir::TypeDef& resource_type,
+                                                             const fhir::TypeModel* model);
   Expression(std::shared_ptr<const std::string> text, std::shared_ptr<const internal::Ast> root)
       : text_(std::move(text)), root_(std::move(root)) {}
   std::shared_ptr<const std::string> text_;
@@ -53,6 +56,23 @@ class Expression {
 // ("column 12: expected ')' to close the call of 'where'"), or
 // kResourceExhausted when a limit in `options` is hit.
 Result<Expression> Compile(std::string_view text, const CompileOptions& options = {});
+
+// `expression` for inputs that are resources of `resource_type` only. The
+// branches of its top-level unions ('|', through parentheses) that start at
+// another resource type ("Account.subject" in "Account.subject |
+// Encounter.subject"), and so select nothing from such a resource and cannot
+// fail, are dropped; a union left with one branch keeps its de-duplication as
+// distinct(); a first step naming the type itself or a base of it
+// ("Encounter", "Resource") is resolved now instead of at every evaluation.
+// On every resource of that type the result has the same items in the same
+// order, and the same errors, as `expression` evaluated with `model`
+// (default: R4; the evaluation must use the same model). Error positions still
+// refer to the original text, except that a max_collection_size error of a
+// rebuilt union or distinct() names its first kept branch. nullopt when no
+// branch remains: the expression is empty on every such resource.
+std::optional<Expression> SpecializeForResourceType(const Expression& expression,
+                                                    const fhir::TypeDef& resource_type,
+                                                    const fhir::TypeModel* model = nullptr);
 
 // Everything an evaluation may consult besides the input. All members are
 // optional; the hooks are called on the evaluating thread.

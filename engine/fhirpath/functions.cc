@@ -753,6 +753,27 @@ void ItemIndex::Add(const Collection& items) {
 }
 
 void AppendDistinct(Collection& out, const Collection& items) {
+  // Most unions and distinct() calls see a handful of items: comparing them
+  // pairwise is cheaper than hashing each one into an index. Same answer:
+  // the index only narrows the candidates that ItemsEqual then decides.
+  constexpr std::size_t kPairwiseLimit = 16;
+  if (out.size() + items.size() <= kPairwiseLimit) {
+    for (const Item& item : items) {
+      bool seen = false;
+      for (std::size_t i = 0; i < out.size() && !seen; ++i) {
+        const Item& candidate = out[i];
+        if (candidate.is_node() && item.is_node() && candidate.node().value != nullptr &&
+            candidate.node().value == item.node().value) {
+          seen = true;
+        } else {
+          std::optional<bool> e = ItemsEqual(candidate, item);
+          seen = e && *e;
+        }
+      }
+      if (!seen) out.push_back(item);
+    }
+    return;
+  }
   ItemIndex index(out);
   for (const Item& item : items) {
     if (index.Contains(item)) continue;
@@ -1249,9 +1270,9 @@ Result<Collection> CallValueFunction(const Ast& call, const Collection& input,
 
     // ---- utility ----
     case FI::kNow:
-      return One(Item::FromTemporal(env.now));
+      return One(Item::FromTemporal(env.clock.Now()));
     case FI::kToday: {
-      Temporal t = env.now;
+      Temporal t = env.clock.Now();
       t.kind = TemporalKind::kDate;
       t.precision = TemporalPrecision::kDay;
       t.has_timezone = false;
@@ -1259,7 +1280,7 @@ Result<Collection> CallValueFunction(const Ast& call, const Collection& input,
       return One(Item::FromTemporal(t));
     }
     case FI::kTimeOfDay: {
-      Temporal t = env.now;
+      Temporal t = env.clock.Now();
       t.kind = TemporalKind::kTime;
       t.has_timezone = false;
       return One(Item::FromTemporal(t));

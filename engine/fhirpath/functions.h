@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <regex>
 #include <span>
 #include <string_view>
@@ -38,10 +39,25 @@ enum class RegexUse { kMatches, kMatchesFull, kReplace };
 // the polynomial executor cannot run).
 Result<std::shared_ptr<const std::regex>> CompileRegex(std::string_view pattern, RegexUse use);
 
+// The evaluation's one clock reading for now(), today() and timeOfDay():
+// the fixed instant when given, else the clock read on first use (most
+// expressions never ask, so most evaluations never read the clock).
+class EvaluationClock {
+ public:
+  explicit EvaluationClock(const std::optional<Temporal>& fixed) : now_(fixed) {}
+  const Temporal& Now() const {
+    if (!now_) now_ = NowUtc();
+    return *now_;
+  }
+
+ private:
+  mutable std::optional<Temporal> now_;
+};
+
 // What value functions may consult besides their arguments.
 struct FunctionEnv {
   const fhir::TypeModel& model;
-  const Temporal& now;  // the evaluation's one clock reading
+  const EvaluationClock& clock;
   std::size_t max_collection_size;
 };
 

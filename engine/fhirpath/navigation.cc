@@ -1,6 +1,7 @@
 // Element access on the JSON tree, typed by the R4 type model.
 #include "engine/fhirpath/navigation.h"
 
+#include <algorithm>
 #include <string>
 
 namespace fhirengine::fhirpath::internal {
@@ -25,6 +26,9 @@ void AddValues(const json::Value* value, const json::Value* twin, const fhir::Ty
     out.push_back(Item::FromNode(n));
   };
   if (value != nullptr && value->IsArray()) {
+    // Grow geometrically: a step over many inputs appends here many times.
+    const std::size_t needed = out.size() + value->elements().size();
+    if (out.capacity() < needed) out.reserve(std::max(needed, 2 * out.capacity()));
     std::span<const json::Value> twins;
     if (twin != nullptr && twin->IsArray()) twins = twin->elements();
     const std::span<const json::Value> values = value->elements();
@@ -39,11 +43,27 @@ void AddValues(const json::Value* value, const json::Value* twin, const fhir::Ty
 }
 
 const json::Value* FindTwin(const json::Value& object, std::string_view name) {
+  // "_" + name, on the stack for the usual short names.
+  char buffer[64];
+  if (name.size() < sizeof(buffer)) {
+    buffer[0] = '_';
+    name.copy(buffer + 1, name.size());
+    return object.Find(std::string_view(buffer, name.size() + 1));
+  }
   std::string key;
   key.reserve(name.size() + 1);
   key.push_back('_');
   key.append(name);
   return object.Find(key);
+}
+
+// The element `name` of `t`: by the hashed JSON property names (the same for
+// elements that are not choices), else by a scan of the elements.
+const fhir::ElementDef* FindElementFast(const fhir::TypeDef& t, std::string_view name) {
+  if (const fhir::Property* p = t.FindProperty(name); p != nullptr && p->element->name == name) {
+    return p->element;
+  }
+  return t.FindElement(name);
 }
 
 }  // namespace
@@ -72,7 +92,7 @@ bool AppendMember(const Node& node, std::string_view name, const fhir::TypeModel
     }
     return true;
   }
-  const fhir::ElementDef* e = t->FindElement(name);
+  const fhir::ElementDef* e = FindElementFast(*t, name);
   const bool is_object = node.value != nullptr && node.value->IsObject();
   if (e != nullptr) {
     if (!is_object) return true;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <span>
 
 #include "engine/fhir/type_model.h"
 #include "engine/fhirpath/value.h"
@@ -263,41 +264,28 @@ class Extractor {
   std::vector<IndexEntry>& out_;
 };
 
-// resolve() for search expressions. They use it only to ask for the
-// target's type (Encounter.subject.where(resolve() is Patient)), and a
-// literal reference ("Patient/1", "http://host/fhir/Patient/1/_history/2")
-// names that type; so the target is stood in for by {"resourceType": T},
-// one per type, without reading anything. Other references resolve to
-// nothing, as before. Lives as long as the extraction's results.
-class ReferenceTypeStubs {
- public:
-  const json::Value* Resolve(std::string_view reference) {
-    std::string_view path = reference;
-    if (std::size_t h = path.find("/_history/"); h != std::string_view::npos) {
-      path = path.substr(0, h);
-    }
-    const std::size_t slash = path.rfind('/');
-    if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) return nullptr;
-    std::string_view type = path.substr(0, slash);
-    if (std::size_t before = type.rfind('/'); before != std::string_view::npos) {
-      type = type.substr(before + 1);
-    }
-    if (fhir::TypeModel::R4().FindResource(type) == nullptr) return nullptr;
-    auto it = stubs_.find(type);
-    if (it == stubs_.end()) {
-      Result<json::Document> doc =
-          json::Parse(R"({"resourceType":")" + std::string(type) + R"("})");
-      if (!doc.ok()) return nullptr;
-      it = stubs_.emplace(std::string(type), std::move(doc).value()).first;
-    }
-    return &it->second.root();
-  }
-
- private:
-  std::map<std::string, json::Document, std::less<>> stubs_;
-};
-
 }  // namespace
+
+const json::Value* ReferenceTypeStubs::Resolve(std::string_view reference) {
+  std::string_view path = reference;
+  if (std::size_t h = path.find("/_history/"); h != std::string_view::npos) {
+    path = path.substr(0, h);
+  }
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) return nullptr;
+  std::string_view type = path.substr(0, slash);
+  if (std::size_t before = type.rfind('/'); before != std::string_view::npos) {
+    type = type.substr(before + 1);
+  }
+  if (fhir::TypeModel::R4().FindResource(type) == nullptr) return nullptr;
+  auto it = stubs_.find(type);
+  if (it == stubs_.end()) {
+    Result<json::Document> doc = json::Parse(R"({"resourceType":")" + std::string(type) + R"("})");
+    if (!doc.ok()) return nullptr;
+    it = stubs_.emplace(std::string(type), std::move(doc).value()).first;
+  }
+  return &it->second.root();
+}
 
 std::string NormalizeForSearch(std::string_view text) {
   // U+00C0..U+00FF folded to ASCII ('\0': keep the character, lower-cased).
@@ -306,12 +294,14 @@ std::string NormalizeForSearch(std::string_view text) {
       "dnooooo\0ouuuuyts"   // D0-DF (D7 multiplication sign kept, DE thorn, DF sharp s)
       "aaaaaaaceeeeiiii"    // E0-EF
       "dnooooo\0ouuuuyty";  // F0-FF (F7 division sign kept)
-  std::string out;
-  out.reserve(text.size());
+  // The result is never longer than the text: a folded letter takes one byte
+  // for two, and "ss" two for the two of 'ß'. So write in place, then trim.
+  std::string out(text.size(), '\0');
+  char* w = out.data();
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
-      out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : static_cast<char>(c);
+      *w++ = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : static_cast<char>(c);
       continue;
     }
     if (c == 0xC3 && i + 1 < text.size()) {
@@ -319,15 +309,16 @@ std::string NormalizeForSearch(std::string_view text) {
       if (c2 >= 0x80 && c2 <= 0xBF) {
         const char folded = kLatin1[c2 - 0x80];
         if (folded != '\0') {
-          out += folded;
-          if (c2 == 0x9F) out += 's';  // ß -> ss
+          *w++ = folded;
+          if (c2 == 0x9F) *w++ = 's';  // ß -> ss
           ++i;
           continue;
         }
       }
     }
-    out += static_cast<char>(c);
+    *w++ = static_cast<char>(c);
   }
+  out.resize(static_cast<std::size_t>(w - out.data()));
   return out;
 }
 
@@ -417,17 +408,27 @@ ExtractionResult ExtractIndexEntries(const json::Value& resource,
   context.check_element_names = false;  // multi-base expressions name other types' elements
   ReferenceTypeStubs stubs;
   context.resolve = [&stubs](std::string_view reference) { return stubs.Resolve(reference); };
-  for (const auto& [code, param] : registry.ForType(rt->text())) {
-    if (!param->compiled) continue;
-    Result<fhirpath::Collection> values = fhirpath::Evaluate(*param->compiled, resource, context);
+  // The input fhirpath::Evaluate would build, typed once for all parameters.
+  const fhirpath::Collection input{fhirpath::Item::FromNode(
+      {&resource, nullptr, fhirpath::ResourceType(resource, fhir::TypeModel::R4()), &resource})};
+  const std::span<const SpecializedParameter> params = registry.SpecializedForType(rt->text());
+  result.entries.reserve(params.size());  // about one entry per parameter, typically
+  for (const SpecializedParameter& sp : params) {
+    Result<fhirpath::Collection> values =
+        fhirpath::EvaluateCollection(sp.expression, input, context);
     if (!values.ok()) {
-      result.failures.push_back(std::string(code) + ": " + values.status().message());
+      result.failures.push_back(sp.param->code + ": " + values.status().message());
       continue;
     }
-    Extractor extractor(*param, result.entries);
-    for (const Item& item : *values) extractor.Add(item);
+    AppendIndexEntries(*sp.param, *values, result.entries);
   }
   return result;
+}
+
+void AppendIndexEntries(const SearchParameter& param, const fhirpath::Collection& values,
+                        std::vector<IndexEntry>& out) {
+  Extractor extractor(param, out);
+  for (const Item& item : values) extractor.Add(item);
 }
 
 }  // namespace fhirengine::search

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "engine/core/status.h"
+#include "engine/fhirpath/value.h"
 #include "engine/json/json_value.h"
 #include "engine/search/search_parameters.h"
 
@@ -44,10 +46,29 @@ struct ExtractionResult {
   std::vector<std::string> failures;
 };
 
+// resolve() for search expressions. They use it only to ask for the
+// target's type (Encounter.subject.where(resolve() is Patient)), and a
+// literal reference ("Patient/1", "http://host/fhir/Patient/1/_history/2")
+// names that type; so the target is stood in for by {"resourceType": T},
+// one per type, without reading anything. Other references resolve to
+// nothing, as before. Lives as long as the extraction's results.
+class ReferenceTypeStubs {
+ public:
+  const json::Value* Resolve(std::string_view reference);
+
+ private:
+  std::map<std::string, json::Document, std::less<>> stubs_;
+};
+
 // Index entries for `resource` (which must have a known resourceType).
 ExtractionResult ExtractIndexEntries(
     const json::Value& resource,
     const SearchParameterRegistry& registry = SearchParameterRegistry::Default());
+
+// Appends the index entries for `values`, the result of `param`'s expression
+// on a resource (what ExtractIndexEntries does with each parameter's values).
+void AppendIndexEntries(const SearchParameter& param, const fhirpath::Collection& values,
+                        std::vector<IndexEntry>& out);
 
 // Lower-case and strip accents (Latin-1 and common Latin Extended-A letters:
 // "Ärlig Åsa" -> "arlig asa"), as string search compares.

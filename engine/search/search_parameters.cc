@@ -88,6 +88,7 @@ Result<std::unique_ptr<SearchParameterRegistry>> SearchParameterRegistry::Load(
   for (std::string_view text : json_texts) {
     if (Status added = registry->Add(text); !added.ok()) return added;
   }
+  registry->Specialize();
   return registry;
 }
 
@@ -161,11 +162,36 @@ Status SearchParameterRegistry::Add(std::string_view json_text) {
   return Status::Ok();
 }
 
+void SearchParameterRegistry::Specialize() {
+  const fhir::TypeModel& model = fhir::TypeModel::R4();
+  for (const auto& [type_name, params] : by_type_) {
+    std::vector<SpecializedParameter>& specialized = specialized_[type_name];
+    const fhir::TypeDef* type = model.FindResource(type_name);
+    for (const auto& [code, param] : params) {
+      if (!param->compiled) continue;
+      if (type == nullptr) {  // not a type of the model: nothing to specialise against
+        specialized.push_back({param, *param->compiled});
+        continue;
+      }
+      std::optional<fhirpath::Expression> e =
+          fhirpath::SpecializeForResourceType(*param->compiled, *type, &model);
+      if (e) specialized.push_back({param, std::move(*e)});
+    }
+  }
+}
+
 const std::map<std::string, const SearchParameter*, std::less<>>& SearchParameterRegistry::ForType(
     std::string_view resource_type) const {
   static const std::map<std::string, const SearchParameter*, std::less<>> kEmpty;
   auto it = by_type_.find(resource_type);
   return it == by_type_.end() ? kEmpty : it->second;
+}
+
+std::span<const SpecializedParameter> SearchParameterRegistry::SpecializedForType(
+    std::string_view resource_type) const {
+  auto it = specialized_.find(resource_type);
+  if (it == specialized_.end()) return {};
+  return it->second;
 }
 
 const SearchParameter* SearchParameterRegistry::Find(std::string_view resource_type,

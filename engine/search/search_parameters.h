@@ -43,6 +43,13 @@ struct SearchParameter {
   std::string compile_error;
 };
 
+// A parameter as evaluated on one resource type: its expression without the
+// union branches that belong to other types (fhirpath::SpecializeForResourceType).
+struct SpecializedParameter {
+  const SearchParameter* param = nullptr;
+  fhirpath::Expression expression;
+};
+
 class SearchParameterRegistry {
  public:
   // The official R4 parameters, compiled on first use.
@@ -63,13 +70,21 @@ class SearchParameterRegistry {
       std::string_view resource_type) const;
   const SearchParameter* Find(std::string_view resource_type, std::string_view code) const;
   std::span<const std::unique_ptr<SearchParameter>> all() const { return params_; }
+  // What index extraction evaluates on a resource of `resource_type`: the
+  // parameters of ForType() (same code order) that have a compiled expression
+  // that can select something from that type, each specialised to it. Gives
+  // the same values and errors as evaluating `param->compiled` there.
+  std::span<const SpecializedParameter> SpecializedForType(std::string_view resource_type) const;
 
  private:
   SearchParameterRegistry() = default;
   Status Add(std::string_view json_text);
+  // Builds specialized_ from by_type_, once every text is added.
+  void Specialize();
   std::vector<std::unique_ptr<SearchParameter>> params_;
   std::map<std::string, std::map<std::string, const SearchParameter*, std::less<>>, std::less<>>
       by_type_;
+  std::map<std::string, std::vector<SpecializedParameter>, std::less<>> specialized_;
 };
 
 }  // namespace fhirengine::search

@@ -13,8 +13,10 @@
 #include "engine/fhir/resource_format.h"
 #include "engine/fhir/xml_reader.h"
 #include "engine/fhir/xml_writer.h"
+#include "engine/fhirpath/fhirpath.h"
 #include "engine/json/json_parser.h"
 #include "engine/search/index_extractor.h"
+#include "engine/search/search_parameters.h"
 #include "engine/validation/structural_validator.h"
 
 namespace fhirengine {
@@ -157,6 +159,90 @@ TEST_F(R4Examples, EverySearchParameterEvaluatesOnEveryExample) {
     entries += r.entries.size();
   }
   EXPECT_GT(entries, 100000u);  // 136,582 at the time of writing
+}
+
+// Two FHIRPath results with the same items in the same order: the same
+// elements of the tree (by identity), or System values of the same type and text.
+bool SameItems(const fhirpath::Collection& a, const fhirpath::Collection& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].is_node() != b[i].is_node()) return false;
+    if (a[i].is_node()) {
+      const fhirpath::Node& x = a[i].node();
+      const fhirpath::Node& y = b[i].node();
+      if (x.value != y.value || x.twin != y.twin || x.type != y.type || x.resource != y.resource) {
+        return false;
+      }
+    } else if (fhirpath::TypeName(a[i]) != fhirpath::TypeName(b[i]) ||
+               fhirpath::ItemToText(a[i]) != fhirpath::ItemToText(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool SameEntry(const search::IndexEntry& a, const search::IndexEntry& b) {
+  return a.param == b.param && a.type == b.type && a.system == b.system && a.value == b.value &&
+         a.display == b.display && a.low == b.low && a.high == b.high &&
+         (a.number == b.number || (a.number != a.number && b.number != b.number));
+}
+
+TEST_F(R4Examples, SpecializedExtractionMatchesTheGenericEvaluation) {
+  // ExtractIndexEntries evaluates each expression specialised to the
+  // resource's type (other types' union branches dropped). The reference
+  // here evaluates every parameter's original, unsplit expression: each
+  // parameter must give the same items, and the extraction the same entries
+  // in the same order and the same failures, on every example.
+  const search::SearchParameterRegistry& registry = search::SearchParameterRegistry::R4();
+  fhirpath::EvaluationContext context;
+  context.check_element_names = false;  // as ExtractIndexEntries evaluates
+  search::ReferenceTypeStubs stubs;
+  context.resolve = [&stubs](std::string_view reference) { return stubs.Resolve(reference); };
+  std::size_t compared = 0;
+  for (const testing::ExampleFile& example : *examples_) {
+    Result<json::Document> doc = json::Parse(example.text);
+    ASSERT_TRUE(doc.ok()) << example.name;
+    const json::Value& resource = doc->root();
+    const std::string type(resource.Find("resourceType")->text());
+
+    std::map<std::string, const fhirpath::Expression*> specialized;
+    for (const search::SpecializedParameter& sp : registry.SpecializedForType(type)) {
+      specialized.emplace(sp.param->code, &sp.expression);
+    }
+    search::ExtractionResult reference;
+    for (const auto& [code, param] : registry.ForType(type)) {
+      if (!param->compiled) continue;
+      Result<fhirpath::Collection> generic =
+          fhirpath::Evaluate(*param->compiled, resource, context);
+      auto it = specialized.find(code);
+      if (it == specialized.end()) {
+        // Left out for this type: the original must select nothing, without error.
+        EXPECT_TRUE(generic.ok() && generic->empty())
+            << example.name << ": " << code << " was left out for " << type;
+        continue;
+      }
+      Result<fhirpath::Collection> fast = fhirpath::Evaluate(*it->second, resource, context);
+      ++compared;
+      ASSERT_EQ(generic.ok(), fast.ok()) << example.name << ": " << code;
+      if (!generic.ok()) {
+        EXPECT_EQ(generic.status().message(), fast.status().message()) << example.name;
+        reference.failures.push_back(code + ": " + generic.status().message());
+        continue;
+      }
+      EXPECT_TRUE(SameItems(*generic, *fast))
+          << example.name << ": " << code << " (" << param->expression << ")";
+      search::AppendIndexEntries(*param, *generic, reference.entries);
+    }
+
+    search::ExtractionResult r = search::ExtractIndexEntries(resource, registry);
+    EXPECT_EQ(r.failures, reference.failures) << example.name;
+    ASSERT_EQ(r.entries.size(), reference.entries.size()) << example.name;
+    for (std::size_t i = 0; i < r.entries.size(); ++i) {
+      EXPECT_TRUE(SameEntry(r.entries[i], reference.entries[i]))
+          << example.name << ": entry " << i << " (" << reference.entries[i].param << ")";
+    }
+  }
+  EXPECT_GT(compared, 100000u);
 }
 
 }  // namespace
