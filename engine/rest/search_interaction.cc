@@ -9,6 +9,7 @@
 
 #include "engine/core/log.h"
 #include "engine/core/time_format.h"
+#include "engine/fhir/resource_subset.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
 
@@ -59,17 +60,27 @@ std::vector<search::UrlParam> ToUrlParams(std::span<const QueryParam> params) {
 }
 
 // The resource as the entry shows it: stored as it is, or subsetted
-// (_summary, _elements).
-Result<std::string> Shape(const std::string& stored, const search::ParsedSearch& parsed) {
+// (_summary, _elements; SUBSETTED-tagged). Under strict handling an
+// _elements name the type does not define is an error.
+Result<std::string> Shape(const std::string& stored, const search::ParsedSearch& parsed,
+                          bool strict) {
   if (parsed.summary == search::SummaryMode::kFalse && parsed.elements.empty()) return stored;
-  if (parsed.summary == search::SummaryMode::kData && parsed.elements.empty()) {
-    Result<json::Document> doc = json::Parse(stored);
-    if (!doc.ok()) return Internal("stored resource does not parse: " + doc.status().message());
-    doc->RemoveMember(doc->root(), "text");
-    return json::Write(doc->root());
+  Result<json::Document> doc = json::Parse(stored);
+  if (!doc.ok()) return Internal("stored resource does not parse: " + doc.status().message());
+  auto subset = [&]() -> Result<fhir::SubsetOutcome> {
+    if (!parsed.elements.empty()) return fhir::ApplyElements(*doc, doc->root(), parsed.elements);
+    fhir::SummaryMode mode = fhir::SummaryMode::kData;
+    if (parsed.summary == search::SummaryMode::kTrue) mode = fhir::SummaryMode::kTrue;
+    if (parsed.summary == search::SummaryMode::kText) mode = fhir::SummaryMode::kText;
+    return fhir::ApplySummary(*doc, doc->root(), mode);
+  };
+  Result<fhir::SubsetOutcome> outcome = subset();
+  if (!outcome.ok()) return Internal("subset: " + outcome.status().message());
+  if (strict && !outcome->unknown_elements.empty()) {
+    return InvalidArgument("_elements: '" + outcome->unknown_elements.front() +
+                           "' is not an element of the resource type");
   }
-  return Status(StatusCode::kUnimplemented,
-                "_summary=true, _summary=text and _elements are not supported on search yet");
+  return json::Write(doc->root());
 }
 
 void AppendLink(std::string& out, bool& first, std::string_view relation, const std::string& url) {
@@ -161,12 +172,12 @@ Result<std::string> RunSearch(const store::ResourceStore& store, const SearchCal
     out += R"(,"entry":[)";
     first = true;
     for (const store::Hit& hit : page->hits) {
-      Result<std::string> resource = Shape(hit.json, *parsed);
+      Result<std::string> resource = Shape(hit.json, *parsed, call.strict);
       if (!resource.ok()) return resource.status();
       AppendEntry(out, first, call.base_url, hit, *resource, "match");
     }
     for (const store::Hit& hit : included) {
-      Result<std::string> resource = Shape(hit.json, *parsed);
+      Result<std::string> resource = Shape(hit.json, *parsed, call.strict);
       if (!resource.ok()) return resource.status();
       AppendEntry(out, first, call.base_url, hit, *resource, "include");
     }

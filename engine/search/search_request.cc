@@ -10,6 +10,8 @@
 #include <limits>
 #include <optional>
 
+#include "engine/fhir/resource_subset.h"
+
 namespace fhirengine::search {
 namespace {
 
@@ -710,12 +712,10 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
       status = ParseInclude(name, value, name.starts_with("_revinclude"),
                             name.ends_with(":iterate"), registry, out.includes);
     } else if (name == "_summary") {
-      // The search result cannot subset resources to their summary
-      // elements or narrative yet (rest/search_interaction Shape): an
-      // unsupported parameter, ignored under lenient handling.
-      if (value == "true" || value == "text") {
-        status = Status(StatusCode::kUnimplemented,
-                        "_summary=" + value + " is not supported (only count, data and false)");
+      if (value == "true") {
+        out.summary = SummaryMode::kTrue;
+      } else if (value == "text") {
+        out.summary = SummaryMode::kText;
       } else if (value == "false") {
         out.summary = SummaryMode::kFalse;
       } else if (value == "data") {
@@ -727,7 +727,12 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
             InvalidArgument("_summary: '" + value + "' is not true, false, text, data or count");
       }
     } else if (name == "_elements") {
-      status = Status(StatusCode::kUnimplemented, "_elements is not supported");
+      Result<std::vector<std::string>> names = fhir::ParseElementsList(value);
+      if (names.ok()) {
+        out.elements = std::move(names).value();
+      } else {
+        status = InvalidArgument("_elements: " + names.status().message());
+      }
     } else if (name == "_total") {
       if (value == "none") {
         out.page.want_total = false;
@@ -762,6 +767,11 @@ Result<ParsedSearch> ParseSearch(std::string_view type, std::span<const UrlParam
                     status.message());
     }
     if (applied) out.applied.emplace_back(name, value);
+  }
+  if (!out.elements.empty() && out.summary != SummaryMode::kFalse &&
+      out.summary != SummaryMode::kCount) {
+    // As on read: which of the two would win is not defined.
+    return InvalidArgument("_summary and _elements cannot be combined");
   }
   if (out.summary == SummaryMode::kCount) {
     out.page.count = 0;

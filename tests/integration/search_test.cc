@@ -482,20 +482,46 @@ TEST_F(SearchTest, SearchingATypeNeverStoredFindsNothing) {
   EXPECT_EQ(s.total.value_or(-1), 0);
 }
 
-TEST_F(SearchTest, UnsupportedSummaryModesFollowHandling) {
-  Put("Location", "sum-1", LocationJson("sum-1", "urn:test:summary", "Ward"));
-  // Lenient: searched as if the parameter were absent, and said so.
-  Searchset lenient = Get("/fhir/Location?identifier=urn:test:summary%7C&_summary=true");
+TEST_F(SearchTest, SummaryAndElementsSubsetTheEntries) {
+  // A Location with narrative, an alias (not a summary element) and an
+  // identifier (a summary element).
+  Put("Location", "sum-1",
+      R"({"resourceType":"Location","id":"sum-1","text":{"status":"generated",)"
+      R"("div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Ward</div>"},)"
+      R"("identifier":[{"system":"urn:test:summary","value":"sum-1"}],"status":"active",)"
+      R"("name":"Ward","alias":["W"]})");
+  const std::string query = "/fhir/Location?identifier=urn:test:summary%7C";
+  auto entry = [&](const std::string& suffix) {
+    HttpResponse r = Call("GET", query + suffix, kStrict);
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    return r.body;
+  };
+  const std::string full = entry("");
+  EXPECT_NE(full.find(R"("alias")"), std::string::npos);
+  EXPECT_EQ(full.find("SUBSETTED"), std::string::npos);
+
+  const std::string summary = entry("&_summary=true");
+  EXPECT_EQ(summary.find(R"("alias")"), std::string::npos) << "alias is not a summary element";
+  EXPECT_EQ(summary.find(R"("text")"), std::string::npos);
+  EXPECT_NE(summary.find(R"("identifier")"), std::string::npos);
+  EXPECT_NE(summary.find("SUBSETTED"), std::string::npos);
+
+  const std::string data = entry("&_summary=data");
+  EXPECT_EQ(data.find(R"("text")"), std::string::npos);
+  EXPECT_NE(data.find(R"("alias")"), std::string::npos);
+
+  const std::string elements = entry("&_elements=alias");
+  EXPECT_NE(elements.find(R"("alias")"), std::string::npos);
+  EXPECT_EQ(elements.find(R"("identifier")"), std::string::npos);
+  EXPECT_NE(elements.find("SUBSETTED"), std::string::npos);
+
+  // An element Location does not have: ignored when lenient, 400 when strict.
+  EXPECT_EQ(Call("GET", query + "&_elements=nonsense", kStrict).status, 400);
+  Searchset lenient = Get(query + "&_elements=nonsense,name");
   ASSERT_TRUE(lenient.ok) << lenient.error;
   EXPECT_EQ(lenient.matches, (Strings{"Location/sum-1"}));
-  EXPECT_EQ(lenient.outcomes.size(), 1u);
-  HttpResponse strict =
-      Call("GET", "/fhir/Location?identifier=urn:test:summary%7C&_summary=true", kStrict);
-  EXPECT_EQ(strict.status, 400) << Describe(strict);
-  // _summary=data is supported: the narrative is left out.
-  Searchset data = Get("/fhir/Location?identifier=urn:test:summary%7C&_summary=data");
-  ASSERT_TRUE(data.ok) << data.error;
-  EXPECT_EQ(data.matches, (Strings{"Location/sum-1"}));
+  // As on read, the two together are refused.
+  EXPECT_EQ(Call("GET", query + "&_summary=true&_elements=name").status, 400);
 }
 
 }  // namespace

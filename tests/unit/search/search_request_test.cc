@@ -591,20 +591,22 @@ TEST(SearchRequestPaging, TotalAndSummaryCount) {
   EXPECT_EQ(Parse("Location", {{"_summary", "yes"}}).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(SearchRequestPaging, SummaryModesTheResultCannotShapeFollowHandling) {
-  for (const UrlParam& p : std::vector<UrlParam>{
-           {"_summary", "true"}, {"_summary", "text"}, {"_elements", "name,status"}}) {
-    Result<ParsedSearch> lenient = Parse("Location", {p});
-    ASSERT_TRUE(lenient.ok()) << p.first << "=" << p.second;
-    EXPECT_EQ(lenient->summary, SummaryMode::kFalse);
-    EXPECT_TRUE(lenient->elements.empty());
-    EXPECT_EQ(lenient->ignored.size(), 1u);
-    EXPECT_TRUE(lenient->applied.empty());
-    EXPECT_EQ(Parse("Location", {p}, true).status().code(), StatusCode::kInvalidArgument);
+TEST(SearchRequestPaging, SummaryModesAndElements) {
+  for (auto [value, mode] :
+       std::vector<std::pair<std::string, SummaryMode>>{{"true", SummaryMode::kTrue},
+                                                        {"text", SummaryMode::kText},
+                                                        {"data", SummaryMode::kData},
+                                                        {"false", SummaryMode::kFalse}}) {
+    Result<ParsedSearch> parsed = Parse("Location", {{"_summary", value}}, true);
+    ASSERT_TRUE(parsed.ok()) << value;
+    EXPECT_EQ(parsed->summary, mode) << value;
   }
-  Result<ParsedSearch> data = Parse("Location", {{"_summary", "data"}}, true);
-  ASSERT_TRUE(data.ok());
-  EXPECT_EQ(data->summary, SummaryMode::kData);
+  Result<ParsedSearch> elements = Parse("Location", {{"_elements", "name, status"}}, true);
+  ASSERT_TRUE(elements.ok());
+  EXPECT_EQ(elements->elements, (std::vector<std::string>{"name", "status"}));
+  EXPECT_EQ(Parse("Location", {{"_elements", ""}}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Parse("Location", {{"_summary", "true"}, {"_elements", "name"}}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 // ---- system search -------------------------------------------------------------
