@@ -1,8 +1,12 @@
 // The structured log writer.
 #include "engine/core/log.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 
 #include "engine/core/time_format.h"
 
@@ -84,7 +88,9 @@ void Field::AppendTo(std::string& out) const {
   }
 }
 
-void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+namespace {
+
+std::string FormatLine(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   std::string line;
   line.reserve(160);
   line += "{\"level\":";
@@ -98,9 +104,70 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
     f.AppendTo(line);
   }
   line += "}\n";
+  return line;
+}
+
+// Flushes buffered lines within kFlushInterval of their writing, on its own
+// thread, so a busy server makes one write() per interval instead of one
+// per request, and an idle one still shows its last lines promptly.
+class Flusher {
+ public:
+  static constexpr std::chrono::milliseconds kFlushInterval{100};
+
+  Flusher() : thread_([this] { Run(); }) {}
+  ~Flusher() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  void MarkDirty() { dirty_.store(true, std::memory_order_relaxed); }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      wake_.wait_for(lock, kFlushInterval, [this] { return stop_; });
+      if (dirty_.exchange(false, std::memory_order_relaxed)) {
+        std::lock_guard out(OutputMutex());
+        std::fflush(stdout);
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::atomic<bool> dirty_{false};
+  std::thread thread_;
+};
+
+Flusher& TheFlusher() {
+  // OutputMutex first, so it is destroyed after the flusher's thread ended.
+  OutputMutex();
+  static Flusher flusher;
+  return flusher;
+}
+
+}  // namespace
+
+void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  const std::string line = FormatLine(level, msg, fields);
   std::lock_guard lock(OutputMutex());
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
+}
+
+void WriteBuffered(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  const std::string line = FormatLine(level, msg, fields);
+  Flusher& flusher = TheFlusher();
+  {
+    std::lock_guard lock(OutputMutex());
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  flusher.MarkDirty();
 }
 
 }  // namespace fhirengine::log

@@ -41,6 +41,11 @@ class Field {
 // flushes it. Thread-safe.
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 
+// As Write, but the line is flushed by a background thread within 100 ms
+// instead of at once: for the per-request access lines, which would
+// otherwise cost a write() each. A crash can lose the last 100 ms of them.
+void WriteBuffered(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
+
 // Appends `text` to `out` as a JSON string literal (quotes included).
 void AppendJsonString(std::string& out, std::string_view text);
 

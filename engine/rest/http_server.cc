@@ -288,13 +288,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWritten(beast::error_code ec, std::size_t bytes) {
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
-    log::Write(log::Level::kInfo, "request",
-               {{"conn", id_},
-                {"method", method_.empty() ? std::string_view("-") : std::string_view(method_)},
-                {"path", path_.empty() ? std::string_view("-") : std::string_view(path_)},
-                {"status", status_},
-                {"bytes", bytes},
-                {"duration_ms", ms}});
+    log::WriteBuffered(
+        log::Level::kInfo, "request",
+        {{"conn", id_},
+         {"method", method_.empty() ? std::string_view("-") : std::string_view(method_)},
+         {"path", path_.empty() ? std::string_view("-") : std::string_view(path_)},
+         {"status", status_},
+         {"bytes", bytes},
+         {"duration_ms", ms}});
     if (state_ == State::kClosed) return;
     if (ec) return CloseNow();
     if (!response_.keep_alive()) return Linger();

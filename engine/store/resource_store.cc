@@ -342,6 +342,7 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
     db.exec("PRAGMA journal_mode=WAL");
     db.exec(options.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
+    db.exec("PRAGMA mmap_size=" + std::to_string(internal::kMmapBytes));
     db.exec(kSchema);
     int upgrade_from = 0;
     {

@@ -26,6 +26,9 @@ namespace fhirengine::store::internal {
 // into a Status like any SQLite error.
 std::string StoredJson(const SQLite::Column& column);
 
+// How much of the database file connections map into memory.
+inline constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
+
 // A read-only connection with its prepared statements.
 struct Reader {
   explicit Reader(const std::string& path)
@@ -39,6 +42,9 @@ struct Reader {
                 "SELECT type,id,version,last_updated,deleted,json FROM resource_history "
                 "WHERE type=?1 AND id=?2 AND version=?3") {
     db.setBusyTimeout(5000);
+    // Pages are read through a memory map instead of a pread() and a copy
+    // each (the file's pages are shared by every connection).
+    db.exec("PRAGMA mmap_size=" + std::to_string(kMmapBytes));
   }
   SQLite::Database db;
   SQLite::Statement current;
