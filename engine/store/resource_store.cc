@@ -3,6 +3,7 @@
 #include "engine/store/resource_store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include <future>
 #include <mutex>
@@ -332,11 +333,18 @@ ResourceStore::~ResourceStore() {
 }
 
 Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& options) {
+  // SQLite's global memory statistics take a mutex on every allocation;
+  // nothing reads them. Only possible before SQLite initialises (the first
+  // Open); later calls are refused by SQLite and change nothing.
+  static const bool memstatus_off = [] {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  }();
+  (void)memstatus_off;
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   try {
     impl->writer_db = std::make_unique<SQLite::Database>(
-        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     SQLite::Database& db = *impl->writer_db;
     db.setBusyTimeout(5000);
     db.exec("PRAGMA journal_mode=WAL");

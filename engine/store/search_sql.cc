@@ -118,11 +118,11 @@ std::string PrefixUpperBound(std::string prefix) {
 
 // The clause that should drive the search of `q`, or nullptr to scan the
 // type (defined after SqlBuilder, which it uses to probe).
-const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q);
+const Clause* ChooseDriver(internal::StoreImpl& impl, internal::Reader& db, const SearchQuery& q);
 
 class SqlBuilder {
  public:
-  SqlBuilder(internal::StoreImpl& impl, SQLite::Database& db) : impl_(impl), db_(db) {}
+  SqlBuilder(internal::StoreImpl& impl, internal::Reader& db) : impl_(impl), db_(db) {}
 
   std::string sql;
   std::vector<Operand> binds;
@@ -143,7 +143,7 @@ class SqlBuilder {
       sql += ')';
       return true;
     }
-    std::optional<std::int64_t> pid = impl_.param_ids.Find(db_, type, code);
+    std::optional<std::int64_t> pid = impl_.param_ids.Find(db_.db, type, code);
     if (!pid) return false;
     sql += x + ".pid=";
     Bind(*pid);
@@ -444,7 +444,7 @@ class SqlBuilder {
 
  private:
   internal::StoreImpl& impl_;
-  SQLite::Database& db_;
+  internal::Reader& db_;
   int aliases_ = 0;
 };
 
@@ -478,7 +478,7 @@ Hit RowToHit(SQLite::Statement& q) {
 }
 
 // How many rows (up to kProbeLimit) the index clause `c` matches.
-std::int64_t ProbeClause(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q,
+std::int64_t ProbeClause(internal::StoreImpl& impl, internal::Reader& db, const SearchQuery& q,
                          const Clause& c) {
   SqlBuilder b(impl, db);
   b.sql = "SELECT count(*) FROM (SELECT 1 FROM search_index x WHERE ";
@@ -486,21 +486,23 @@ std::int64_t ProbeClause(internal::StoreImpl& impl, SQLite::Database& db, const 
   b.sql += " AND ";
   b.IndexMatchesSql("x", c.any);
   b.sql += " LIMIT " + std::to_string(kProbeLimit) + ")";
-  SQLite::Statement stmt(db, b.sql);
+  internal::CachedStatement cached(db, b.sql);
+  SQLite::Statement& stmt = cached.statement;
   BindAll(stmt, b.binds);
   return stmt.executeStep() ? stmt.getColumn(0).getInt64() : 0;
 }
 
 // How many resources (up to kProbeLimit per target type) the targets of
 // chain clause `c` match: few targets mean few references to follow.
-std::int64_t ProbeChain(internal::StoreImpl& impl, SQLite::Database& db, const Clause& c) {
+std::int64_t ProbeChain(internal::StoreImpl& impl, internal::Reader& db, const Clause& c) {
   std::int64_t total = 0;
   for (const SearchQuery& target : c.targets) {
     SqlBuilder b(impl, db);
     b.sql = "SELECT count(*) FROM (SELECT 1 FROM resource t WHERE ";
     b.Where(target, "t");
     b.sql += " LIMIT " + std::to_string(kProbeLimit) + ")";
-    SQLite::Statement stmt(db, b.sql);
+    internal::CachedStatement cached(db, b.sql);
+    SQLite::Statement& stmt = cached.statement;
     BindAll(stmt, b.binds);
     if (stmt.executeStep()) total += stmt.getColumn(0).getInt64();
   }
@@ -512,7 +514,7 @@ std::int64_t ProbeChain(internal::StoreImpl& impl, SQLite::Database& db, const C
 // at the first clause that is selective enough; clauses with one equality
 // on the value (references, codes) are tried first, since they usually are,
 // then chains.
-const Clause* ChooseDriver(internal::StoreImpl& impl, SQLite::Database& db, const SearchQuery& q) {
+const Clause* ChooseDriver(internal::StoreImpl& impl, internal::Reader& db, const SearchQuery& q) {
   if (q.type.empty()) return nullptr;
   std::vector<const Clause*> candidates;
   for (const Clause& c : q.clauses) {
@@ -557,9 +559,9 @@ void WhereSql(SqlBuilder& b, const SearchQuery& q) {
 Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageRequest& page) const {
   try {
     Impl::ReaderLease lease = impl_->Lease();
-    SQLite::Database& db = lease.reader->db;
+    internal::Reader& db = *lease.reader;
     // One read transaction, so the page and the total see the same snapshot.
-    db.exec("BEGIN");
+    db.db.exec("BEGIN");
     struct EndRead {
       SQLite::Database& db;
       ~EndRead() {
@@ -568,7 +570,7 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
         } catch (const std::exception&) {  // a read transaction has nothing to lose
         }
       }
-    } end_read{db};
+    } end_read{db.db};
 
     SearchPage result;
     if (page.count > 0) {
@@ -580,7 +582,8 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
       b.Bind(static_cast<std::int64_t>(page.count + 1));
       b.sql += " OFFSET ";
       b.Bind(static_cast<std::int64_t>(page.offset));
-      SQLite::Statement stmt(db, b.sql);
+      internal::CachedStatement cached(db, b.sql);
+      SQLite::Statement& stmt = cached.statement;
       BindAll(stmt, b.binds);
       while (stmt.executeStep()) result.hits.push_back(RowToHit(stmt));
       if (result.hits.size() > page.count) {
@@ -595,7 +598,8 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
         SqlBuilder b(*impl_, db);
         b.sql = "SELECT count(*)";
         WhereSql(b, query);
-        SQLite::Statement stmt(db, b.sql);
+        internal::CachedStatement cached(db, b.sql);
+        SQLite::Statement& stmt = cached.statement;
         BindAll(stmt, b.binds);
         if (stmt.executeStep()) result.total = stmt.getColumn(0).getInt64();
       }
@@ -612,7 +616,7 @@ Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
   constexpr int kMaxIterations = 10;
   try {
     Impl::ReaderLease lease = impl_->Lease();
-    SQLite::Database& db = lease.reader->db;
+    internal::Reader& db = *lease.reader;
     std::set<std::int64_t> seen;
     for (const Hit& h : hits) seen.insert(h.rid);
     std::vector<Hit> included;
@@ -631,7 +635,8 @@ Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
           }
         }
         if (from.empty()) continue;
-        std::optional<std::int64_t> pid = impl_->param_ids.Find(db, spec.source_type, spec.param);
+        std::optional<std::int64_t> pid =
+            impl_->param_ids.Find(db.db, spec.source_type, spec.param);
         if (!pid) continue;
         SqlBuilder b(*impl_, db);
         if (!spec.reverse) {
@@ -672,7 +677,8 @@ Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
           }
           b.sql += ')';
         }
-        SQLite::Statement stmt(db, b.sql);
+        internal::CachedStatement cached(db, b.sql);
+        SQLite::Statement& stmt = cached.statement;
         BindAll(stmt, b.binds);
         while (stmt.executeStep()) {
           Hit h = RowToHit(stmt);

@@ -14,6 +14,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -32,7 +33,9 @@ inline constexpr std::int64_t kMmapBytes = std::int64_t{1} << 30;
 // A read-only connection with its prepared statements.
 struct Reader {
   explicit Reader(const std::string& path)
-      : db(path, SQLite::OPEN_READONLY),
+      // NOMUTEX: a reader is leased to one thread at a time, so SQLite's
+      // own per-call locking would only cost.
+      : db(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX),
         current(db,
                 "SELECT type,id,version,last_updated,deleted,json FROM resource "
                 "WHERE type=? AND id=?"),
@@ -49,6 +52,42 @@ struct Reader {
   SQLite::Database db;
   SQLite::Statement current;
   SQLite::Statement version;
+  // Searches' prepared statements by SQL text: a search shape (which
+  // parameters, how many values) repeats, its values are bound. Bounded;
+  // cleared when full.
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
+};
+
+// A statement from `reader`'s cache (prepared on first use), reset again
+// when this goes out of scope so it holds no read snapshot.
+class CachedStatement {
+ public:
+  static constexpr std::size_t kMaxCached = 256;
+
+  CachedStatement(Reader& reader, const std::string& sql) : statement(Find(reader, sql)) {}
+  ~CachedStatement() {
+    try {
+      statement.reset();
+      statement.clearBindings();
+    } catch (const std::exception&) {  // the next use resets again
+    }
+  }
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+
+  SQLite::Statement& statement;
+
+ private:
+  static SQLite::Statement& Find(Reader& reader, const std::string& sql) {
+    auto it = reader.statements.find(sql);
+    if (it == reader.statements.end()) {
+      if (reader.statements.size() >= kMaxCached) reader.statements.clear();
+      it =
+          reader.statements.emplace(sql, std::make_unique<SQLite::Statement>(reader.db, sql)).first;
+    }
+    it->second->reset();
+    return *it->second;
+  }
 };
 
 // Resets a cached statement when the read is over. A statement left on a
