@@ -91,24 +91,52 @@ constexpr std::size_t kMaxJsonBytes = std::size_t{1} << 30;
 
 }  // namespace
 
-std::string CompressJson(std::string_view json) {
-  z_stream z{};
-  // windowBits -15: raw DEFLATE, no zlib header or checksum (SQLite pages
-  // carry their own integrity checks).
-  if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return Plain(json);  // out of memory: store it plain, still readable
+namespace {
+
+// A deflate stream per thread, reset between values: initialising one
+// allocates and clears its tables, which cost more than compressing a
+// typical resource. memLevel 5 (8 KB hash table, cleared on every reset)
+// suits values of a few kilobytes; larger ones still compress, a little
+// less tightly.
+class Deflater {
+ public:
+  Deflater() { ok_ = deflateInit2(&z_, 1, Z_DEFLATED, -15, 5, Z_DEFAULT_STRATEGY) == Z_OK; }
+  ~Deflater() {
+    if (ok_) deflateEnd(&z_);
   }
-  deflateSetDictionary(&z, reinterpret_cast<const Bytef*>(kDictionaryV1),
-                       static_cast<uInt>(sizeof kDictionaryV1 - 1));
-  std::string out(1 + deflateBound(&z, static_cast<uLong>(json.size())), '\0');
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  // The stream, reset and primed with the dictionary; nullptr when zlib
+  // could not allocate it.
+  z_stream* Begin() {
+    if (!ok_ || deflateReset(&z_) != Z_OK) return nullptr;
+    deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(kDictionaryV1),
+                         static_cast<uInt>(sizeof kDictionaryV1 - 1));
+    return &z_;
+  }
+
+ private:
+  z_stream z_{};
+  bool ok_ = false;
+};
+
+}  // namespace
+
+std::string CompressJson(std::string_view json) {
+  thread_local Deflater deflater;
+  // Raw DEFLATE (windowBits -15): no zlib header or checksum, SQLite pages
+  // carry their own integrity checks.
+  z_stream* z = deflater.Begin();
+  if (z == nullptr) return Plain(json);  // out of memory: stored plain, still readable
+  std::string out(1 + deflateBound(z, static_cast<uLong>(json.size())), '\0');
   out[0] = kDeflateDictionaryV1;
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(json.data()));
-  z.avail_in = static_cast<uInt>(json.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data() + 1);
-  z.avail_out = static_cast<uInt>(out.size() - 1);
-  const int rc = deflate(&z, Z_FINISH);
-  const std::size_t written = out.size() - 1 - z.avail_out;
-  deflateEnd(&z);
+  z->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(json.data()));
+  z->avail_in = static_cast<uInt>(json.size());
+  z->next_out = reinterpret_cast<Bytef*>(out.data() + 1);
+  z->avail_out = static_cast<uInt>(out.size() - 1);
+  const int rc = deflate(z, Z_FINISH);
+  const std::size_t written = out.size() - 1 - z->avail_out;
   if (rc != Z_STREAM_END || written + 1 >= json.size()) return Plain(json);
   out.resize(1 + written);
   return out;
