@@ -19,8 +19,10 @@ using internal::PendingBatch;
 using internal::Reader;
 using internal::ResetOnExit;
 
-// 1: resources and history. 2: the search index (built on upgrade).
-constexpr int kSchemaVersion = 2;
+// 1: resources and history. 2: the search index. 3: the index refers to
+// systems by number (search_system). An older index is dropped and rebuilt
+// on open.
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,15 +54,19 @@ CREATE TABLE IF NOT EXISTS search_param(
   type TEXT NOT NULL,
   code TEXT NOT NULL,
   UNIQUE(type, code));
+-- Token systems and reference target types, numbered for the index.
+CREATE TABLE IF NOT EXISTS search_system(
+  sid INTEGER PRIMARY KEY,
+  text TEXT NOT NULL UNIQUE);
 -- The search index of the current versions: one row per parameter value
 -- (see IndexRow), clustered by resource so replacing a resource's rows and
--- checking a condition on one resource are one range each. Text columns
--- are NULL when empty.
+-- checking a condition on one resource are one range each. system is a
+-- search_system id; text columns are NULL when empty.
 CREATE TABLE IF NOT EXISTS search_index(
   rid INTEGER NOT NULL,
   pid INTEGER NOT NULL,
   seq INTEGER NOT NULL,
-  system TEXT,
+  system INTEGER,
   value TEXT,
   display TEXT,
   low INTEGER,
@@ -215,7 +221,11 @@ void internal::StoreImpl::WriteIndex(std::int64_t rid, const std::string& type,
     ins.bind(1, rid);
     ins.bind(2, param_ids.FindOrCreate(*writer_db, type, row.param, batch_new_params));
     ins.bind(3, seq++);
-    bind_text(4, row.system);
+    if (row.system.empty()) {
+      ins.bind(4);
+    } else {
+      ins.bind(4, system_ids.FindOrCreate(*writer_db, row.system, batch_new_systems));
+    }
     bind_text(5, row.value);
     bind_text(6, row.display);
     if (row.low) {
@@ -256,6 +266,7 @@ Status internal::StoreImpl::BuildIndex() {
                   "' WHERE key='schema_version'");
   txn.commit();
   batch_new_params.clear();
+  batch_new_systems.clear();
   return Status::Ok();
 }
 
@@ -263,10 +274,12 @@ void internal::StoreImpl::Commit(std::vector<PendingBatch>& batches) {
   std::vector<Result<std::vector<WriteResult>>> outcomes;
   outcomes.reserve(batches.size());
   std::vector<std::pair<std::string, std::string>> txn_new_params;
+  std::vector<std::string> txn_new_systems;
   try {
     SQLite::Transaction txn(*writer_db, SQLite::TransactionBehavior::IMMEDIATE);
     for (PendingBatch& batch : batches) {
       batch_new_params.clear();
+      batch_new_systems.clear();
       writer_db->exec("SAVEPOINT batch");
       std::vector<WriteResult> results;
       Status failed;
@@ -283,19 +296,26 @@ void internal::StoreImpl::Commit(std::vector<PendingBatch>& batches) {
         outcomes.emplace_back(std::move(results));
         txn_new_params.insert(txn_new_params.end(), batch_new_params.begin(),
                               batch_new_params.end());
+        txn_new_systems.insert(txn_new_systems.end(), batch_new_systems.begin(),
+                               batch_new_systems.end());
       } else {
         writer_db->exec("ROLLBACK TO batch");
         writer_db->exec("RELEASE batch");
         param_ids.Forget(batch_new_params);
+        system_ids.Forget(batch_new_systems);
         outcomes.emplace_back(failed);
       }
       batch_new_params.clear();
+      batch_new_systems.clear();
     }
     txn.commit();
   } catch (const std::exception& e) {
     param_ids.Forget(batch_new_params);
     param_ids.Forget(txn_new_params);
+    system_ids.Forget(batch_new_systems);
+    system_ids.Forget(txn_new_systems);
     batch_new_params.clear();
+    batch_new_systems.clear();
     // The whole transaction rolled back: every batch in it failed.
     Status status = FromException(e, "store write");
     for (PendingBatch& batch : batches) batch.done(status);
@@ -354,7 +374,9 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
     // The writer's page cache holds the index B-trees' upper levels and
     // recent leaves, which every insert walks (SQLite's default is 2 MB).
     db.exec("PRAGMA cache_size=-65536");
-    db.exec(kSchema);
+    // The version first: an older schema's search index is dropped before
+    // this schema's tables and indexes are created (and rebuilt below).
+    db.exec("CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     int upgrade_from = 0;
     {
       SQLite::Statement q(db, "SELECT value FROM store_info WHERE key='schema_version'");
@@ -370,6 +392,10 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
                 std::to_string(kSchemaVersion) + "')");
       }
     }
+    // Whatever search index an older schema had is rebuilt from the
+    // resources (BuildIndex below), in this schema's form.
+    if (upgrade_from != 0) db.exec("DROP TABLE IF EXISTS search_index");
+    db.exec(kSchema);
     {
       SQLite::Statement q(db, "SELECT coalesce(max(last_updated),0) FROM resource");
       if (q.executeStep()) impl->last_ms = q.getColumn(0).getInt64();

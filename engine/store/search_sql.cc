@@ -69,6 +69,39 @@ void ParamIds::Forget(const std::vector<std::pair<std::string, std::string>>& ke
   for (const auto& key : keys) ids_.erase(key);
 }
 
+std::optional<std::int64_t> SystemIds::Find(SQLite::Database& db, const std::string& text) {
+  {
+    std::shared_lock lock(mutex_);
+    auto it = ids_.find(text);
+    if (it != ids_.end()) return it->second;
+  }
+  SQLite::Statement q(db, "SELECT sid FROM search_system WHERE text=?");
+  q.bind(1, text);
+  if (!q.executeStep()) return std::nullopt;
+  const std::int64_t sid = q.getColumn(0).getInt64();
+  std::unique_lock lock(mutex_);
+  ids_.emplace(text, sid);
+  return sid;
+}
+
+std::int64_t SystemIds::FindOrCreate(SQLite::Database& db, const std::string& text,
+                                     std::vector<std::string>& added) {
+  if (std::optional<std::int64_t> sid = Find(db, text)) return *sid;
+  SQLite::Statement q(db, "INSERT INTO search_system(text) VALUES(?)");
+  q.bind(1, text);
+  q.exec();
+  const std::int64_t sid = db.getLastInsertRowid();
+  std::unique_lock lock(mutex_);
+  ids_.emplace(text, sid);
+  added.push_back(text);
+  return sid;
+}
+
+void SystemIds::Forget(const std::vector<std::string>& texts) {
+  std::unique_lock lock(mutex_);
+  for (const std::string& text : texts) ids_.erase(text);
+}
+
 }  // namespace internal
 
 namespace {
@@ -150,6 +183,25 @@ class SqlBuilder {
     return true;
   }
 
+  // A comparison on an index row's system, which holds the id of its text
+  // in search_system.
+  void SystemCompareSql(const std::string& col, const Compare& c) {
+    if (c.op == CompareOp::kIsNull) {
+      sql += col + " IS NULL";
+      return;
+    }
+    sql += col + " IN (SELECT sid FROM search_system WHERE ";
+    CompareSql("text", c);
+    sql += ')';
+  }
+
+  // `col` equal to the search_system id of `text`.
+  void SystemEquals(const std::string& col, const std::string& text) {
+    sql += col + "=(SELECT sid FROM search_system WHERE text=";
+    Bind(text);
+    sql += ')';
+  }
+
   void CompareSql(const std::string& col, const Compare& c) {
     switch (c.op) {
       case CompareOp::kEq:
@@ -222,7 +274,12 @@ class SqlBuilder {
       if (any[i].all.empty()) sql += '1';
       for (std::size_t j = 0; j < any[i].all.size(); ++j) {
         if (j > 0) sql += " AND ";
-        CompareSql(column_sql(any[i].all[j].column), any[i].all[j]);
+        const Compare& c = any[i].all[j];
+        if (c.column == Column::kSystem) {
+          SystemCompareSql(column_sql(c.column), c);
+        } else {
+          CompareSql(column_sql(c.column), c);
+        }
       }
       sql += ')';
     }
@@ -323,11 +380,11 @@ class SqlBuilder {
         // Implied by the join on id, but SQLite only uses the partial
         // index search_index_value (WHERE value IS NOT NULL) when the query
         // says so; without it every _has scanned the whole search_index.
-        sql += " AND " + x + ".value IS NOT NULL AND " + x + ".system=";
+        sql += " AND " + x + ".value IS NOT NULL AND ";
         if (q.type.empty()) {
-          sql += r + ".type";
+          sql += x + ".system=(SELECT sid FROM search_system WHERE text=" + r + ".type)";
         } else {
-          Bind(q.type);
+          SystemEquals(x + ".system", q.type);
         }
         sql += " AND " + s + ".deleted=0";
         Clauses(source, s);
@@ -348,8 +405,8 @@ class SqlBuilder {
       const SearchQuery& target = c.targets[i];
       const std::string t = NewAlias('t');
       if (i > 0) sql += " OR ";
-      sql += '(' + x + ".system=";
-      Bind(target.type);
+      sql += '(';
+      SystemEquals(x + ".system", target.type);
       sql += " AND " + x + ".value IN (SELECT " + t + ".id FROM resource " + t + " WHERE ";
       Where(target, t);
       sql += "))";
@@ -642,7 +699,8 @@ Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
         if (!spec.reverse) {
           b.sql =
               "SELECT t.rid,t.type,t.id,t.version,t.last_updated,t.json FROM search_index x "
-              "JOIN resource t ON t.type=x.system AND t.id=x.value WHERE x.pid=";
+              "JOIN search_system ss ON ss.sid=x.system "
+              "JOIN resource t ON t.type=ss.text AND t.id=x.value WHERE x.pid=";
           b.Bind(*pid);
           b.sql += " AND t.deleted=0 AND x.rid IN (";
           for (std::size_t i = 0; i < from.size(); ++i) {
@@ -651,8 +709,8 @@ Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
           }
           b.sql += ')';
           if (!spec.target_type.empty()) {
-            b.sql += " AND x.system=";
-            b.Bind(spec.target_type);
+            b.sql += " AND ";
+            b.SystemEquals("x.system", spec.target_type);
           }
         } else {
           b.sql =
@@ -666,8 +724,8 @@ Result<std::vector<Hit>> ResourceStore::Include(const std::vector<Hit>& hits,
           for (const auto& [type, ids] : ids_by_type) {
             if (!first) b.sql += " OR ";
             first = false;
-            b.sql += "(x.system=";
-            b.Bind(type);
+            b.sql += '(';
+            b.SystemEquals("x.system", type);
             b.sql += " AND x.value IN (";
             for (std::size_t i = 0; i < ids.size(); ++i) {
               if (i > 0) b.sql += ',';

@@ -129,6 +129,21 @@ class ParamIds {
   std::map<std::pair<std::string, std::string>, std::int64_t> ids_;
 };
 
+// Token systems and reference target types by integer: the index rows
+// carry the number, not the text (a code system URL repeated on millions of
+// rows was the largest part of the index). Same rules as ParamIds.
+class SystemIds {
+ public:
+  std::optional<std::int64_t> Find(SQLite::Database& db, const std::string& text);
+  std::int64_t FindOrCreate(SQLite::Database& db, const std::string& text,
+                            std::vector<std::string>& added);
+  void Forget(const std::vector<std::string>& texts);
+
+ private:
+  std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::int64_t> ids_;
+};
+
 struct StoreImpl {
   StoreOptions options;
   std::unique_ptr<SQLite::Database> writer_db;
@@ -140,6 +155,8 @@ struct StoreImpl {
   std::unique_ptr<SQLite::Statement> delete_index;
   std::int64_t last_ms = 0;
   mutable ParamIds param_ids;
+  mutable SystemIds system_ids;
+  std::vector<std::string> batch_new_systems;
   // Parameter ids created by the batch being applied (forgotten on rollback).
   std::vector<std::pair<std::string, std::string>> batch_new_params;
 
