@@ -191,7 +191,7 @@ Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
     const std::string stored = CompressJson(json);
     ins.bind(5, stored.data(), static_cast<int>(stored.size()));
     ins.exec();
-    WriteIndex(writer_db->getLastInsertRowid(), op.type, op.index);
+    WriteIndex(writer_db->getLastInsertRowid(), op.type, op.index, /*fresh=*/true);
   }
   result.version = version;
   result.last_updated_ms = last_ms;
@@ -202,11 +202,13 @@ Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
 }
 
 void internal::StoreImpl::WriteIndex(std::int64_t rid, const std::string& type,
-                                     const std::vector<IndexRow>& rows) {
-  SQLite::Statement& del = *delete_index;
-  del.reset();
-  del.bind(1, rid);
-  del.exec();
+                                     const std::vector<IndexRow>& rows, bool fresh) {
+  if (!fresh) {
+    SQLite::Statement& del = *delete_index;
+    del.reset();
+    del.bind(1, rid);
+    del.exec();
+  }
   SQLite::Statement& ins = *insert_index;
   auto bind_text = [&ins](int index, const std::string& text) {
     if (text.empty()) {

@@ -192,8 +192,11 @@ struct StoreImpl {
 
   void WriterLoop();
   Result<WriteResult> ApplyOp(WriteOp& op);
-  // Replaces the index rows of resource `rid` with `rows`.
-  void WriteIndex(std::int64_t rid, const std::string& type, const std::vector<IndexRow>& rows);
+  // Replaces the index rows of resource `rid` with `rows`. `fresh`: the
+  // row was just inserted (rids are never reused: resource rows are never
+  // deleted), so it has no index rows to remove.
+  void WriteIndex(std::int64_t rid, const std::string& type, const std::vector<IndexRow>& rows,
+                  bool fresh = false);
   void Commit(std::vector<PendingBatch>& batches);
   // Indexes every current resource with options.indexer (schema upgrade).
   Status BuildIndex();
