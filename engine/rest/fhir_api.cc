@@ -234,25 +234,6 @@ std::string VersionUrl(const std::string& base, const std::string& type, const s
 
 namespace {
 
-// Percent-encodes a query parameter value (RFC 3986 unreserved kept).
-std::string EncodeQueryValue(std::string_view in) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : in) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(c);
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
-}
-
 // Parses a non-negative integer query parameter.
 std::optional<std::size_t> ParseCount(const std::string& text) {
   if (text.empty() || text.size() > 9) return std::nullopt;
@@ -436,9 +417,10 @@ RestResponse History(const Env& env, const Context& ctx, const Route& route,
   path += "/_history";
   auto page_url = [&](std::size_t page_offset) {
     std::string url = path + "?_count=" + std::to_string(count);
-    if (since != nullptr) url += "&_since=" + EncodeQueryValue(*since);
+    if (since != nullptr) url += "&_since=" + EncodeQueryComponent(*since);
     if (page_offset > 0) url += "&_offset=" + std::to_string(page_offset);
-    if (const std::string* f = target.Find("_format")) url += "&_format=" + EncodeQueryValue(*f);
+    if (const std::string* f = target.Find("_format"))
+      url += "&_format=" + EncodeQueryComponent(*f);
     if (ctx.pretty) url += "&_pretty=true";
     return url;
   };

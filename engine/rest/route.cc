@@ -126,6 +126,26 @@ bool IsValidId(std::string_view id) {
   return true;
 }
 
+std::string EncodeQueryComponent(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~' || c == ':';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+  return out;
+}
+
 RouteResult MatchRoute(std::string_view method, std::span<const std::string> segments,
                        const fhir::TypeModel& model) {
   if (segments.size() == 1 && segments[0] == "health") {

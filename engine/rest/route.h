@@ -39,6 +39,11 @@ Result<RequestTarget> ParseRequestTarget(std::string_view target);
 // percent-encoding.
 Status ParseQueryString(std::string_view query, std::vector<QueryParam>& out);
 
+// Percent-encodes a query parameter name or value for links the server
+// writes: RFC 3986 unreserved characters and ':' stay as they are (so
+// "_include=Encounter:location" reads as written), everything else is %XX.
+std::string EncodeQueryComponent(std::string_view in);
+
 // FHIR ids: [A-Za-z0-9\-\.]{1,64}.
 bool IsValidId(std::string_view id);
 

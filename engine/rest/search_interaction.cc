@@ -3,8 +3,6 @@
 // results is never parsed again unless it has to be subsetted.
 #include "engine/rest/search_interaction.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 
 #include "engine/core/log.h"
@@ -12,45 +10,10 @@
 #include "engine/fhir/resource_subset.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
+#include "engine/rest/fhir_api.h"
 
 namespace fhirengine::rest {
 namespace {
-
-// Percent-encodes a query component (RFC 3986 unreserved characters kept).
-std::string Encode(std::string_view in) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : in) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~' || c == ':';
-    if (unreserved) {
-      out.push_back(c);
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
-}
-
-std::string NewBundleId() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 0xf]);
-  }
-  return id;
-}
 
 std::vector<search::UrlParam> ToUrlParams(std::span<const QueryParam> params) {
   std::vector<search::UrlParam> out;
@@ -141,7 +104,7 @@ Result<std::string> RunSearch(const store::ResourceStore& store, const SearchCal
   for (const search::UrlParam& p : parsed->applied) {
     if (p.first == "_count" || p.first == "_offset") continue;
     query += query.empty() ? "" : "&";
-    query += Encode(p.first) + "=" + Encode(p.second);
+    query += EncodeQueryComponent(p.first) + "=" + EncodeQueryComponent(p.second);
   }
   const std::size_t count = parsed->page.count;
   auto page_url = [&](std::size_t offset) {
@@ -153,7 +116,7 @@ Result<std::string> RunSearch(const store::ResourceStore& store, const SearchCal
 
   std::string out;
   out.reserve(256 + page->hits.size() * 1024);
-  out += R"({"resourceType":"Bundle","id":")" + NewBundleId() + R"(","meta":{"lastUpdated":")" +
+  out += R"({"resourceType":"Bundle","id":")" + NewResourceId() + R"(","meta":{"lastUpdated":")" +
          FormatInstant(NowUnixMs()) + R"("},"type":"searchset")";
   if (page->total) out += R"(,"total":)" + std::to_string(*page->total);
   out += R"(,"link":[)";

@@ -14,6 +14,7 @@
 
 #include "engine/json/json_parser.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -30,45 +31,11 @@ fs::path MakeTempDir() {
   return dir;
 }
 
-// The value reached by `path` (object keys, or array indexes as decimal
-// text) in the JSON `body`; nullptr when absent. `doc` keeps it alive.
-const json::Value* Find(const json::Document& doc, const std::vector<std::string>& path) {
-  const json::Value* v = &doc.root();
-  for (const std::string& step : path) {
-    if (v->IsArray()) {
-      const std::size_t i = std::stoul(step);
-      if (i >= v->elements().size()) return nullptr;
-      v = &v->elements()[i];
-    } else {
-      v = v->Find(step);
-      if (v == nullptr) return nullptr;
-    }
-  }
-  return v;
-}
-
-std::string JsonString(const std::string& body, const std::vector<std::string>& path) {
-  Result<json::Document> doc = json::Parse(body);
-  if (!doc.ok()) return "";
-  const json::Value* v = Find(*doc, path);
-  return v != nullptr && v->IsString() ? std::string(v->text()) : "";
-}
-
-bool Has(const std::string& body, const std::vector<std::string>& path) {
-  Result<json::Document> doc = json::Parse(body);
-  return doc.ok() && Find(*doc, path) != nullptr;
-}
-
 std::size_t EntryCount(const std::string& body) {
   Result<json::Document> doc = json::Parse(body);
   if (!doc.ok()) return 0;
   const json::Value* v = doc->root().Find("entry");
   return v == nullptr ? 0 : v->elements().size();
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 3000);
 }
 
 const HeaderList kJson = {{"Content-Type", "application/fhir+json"}};
@@ -366,13 +333,13 @@ TEST_F(BundleTest, PreferShapesEntryResponses) {
       Post(Bundle("transaction", {Entry("POST", "Location", Ward("", "m"))}),
            {{"Content-Type", "application/fhir+json"}, {"Prefer", "return=minimal"}});
   ASSERT_EQ(minimal.status, 200) << Describe(minimal);
-  EXPECT_FALSE(Has(minimal.body, {"entry", "0", "resource"}));
+  EXPECT_FALSE(JsonHas(minimal.body, {"entry", "0", "resource"}));
   EXPECT_FALSE(JsonString(minimal.body, {"entry", "0", "response", "location"}).empty());
   HttpResponse outcome =
       Post(Bundle("transaction", {Entry("POST", "Location", Ward("", "o"))}),
            {{"Content-Type", "application/fhir+json"}, {"Prefer", "return=OperationOutcome"}});
   ASSERT_EQ(outcome.status, 200) << Describe(outcome);
-  EXPECT_FALSE(Has(outcome.body, {"entry", "0", "resource"}));
+  EXPECT_FALSE(JsonHas(outcome.body, {"entry", "0", "resource"}));
   EXPECT_EQ(JsonString(outcome.body, {"entry", "0", "response", "outcome", "resourceType"}),
             "OperationOutcome");
 }

@@ -21,6 +21,7 @@
 
 #include "engine/json/json_parser.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -30,11 +31,6 @@ namespace fs = std::filesystem;
 
 constexpr int kClients = 8;
 constexpr const char* kTokenSystem = "urn:fhir-engine-test:token";
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 2000);
-}
 
 // A Basic resource whose identifiers carry the tokens, in order.
 std::string CounterBody(const std::string& id, const std::vector<std::string>& tokens) {
@@ -79,13 +75,6 @@ HttpResponse WriteCounter(HttpClient& client, const std::string& id, const std::
   return client.Request("PUT", "/fhir/Basic/" + id,
                         {{"Content-Type", "application/fhir+json"}, {"If-Match", etag}},
                         CounterBody(id, tokens));
-}
-
-bool IsOperationOutcome(const HttpResponse& r) {
-  Result<json::Document> doc = json::Parse(r.body);
-  if (!doc.ok()) return false;
-  const json::Value* type = doc->root().Find("resourceType");
-  return type != nullptr && type->IsString() && type->text() == "OperationOutcome";
 }
 
 class ConcurrencyTest : public ::testing::Test {

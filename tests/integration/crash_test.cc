@@ -25,6 +25,7 @@
 #include "engine/json/json_parser.h"
 #include "engine/store/resource_store.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -197,27 +198,10 @@ TEST(StoreCrash, AcknowledgedBatchesSurviveSigkillAndNoBatchIsPartial) {
 
 // ---- server level --------------------------------------------------------------
 
-// A string member reached by `path` in the JSON `body`; "" when absent.
-std::string JsonString(const std::string& body, const std::vector<std::string>& path) {
-  Result<json::Document> doc = json::Parse(body);
-  if (!doc.ok()) return "";
-  const json::Value* v = &doc->root();
-  for (const std::string& step : path) {
-    v = v->Find(step);
-    if (v == nullptr) return "";
-  }
-  return v->IsString() ? std::string(v->text()) : "";
-}
-
 // The version in an ETag W/"n", or 0.
 std::int64_t VersionFromETag(const std::string& etag) {
   if (!etag.starts_with("W/\"") || !etag.ends_with("\"")) return 0;
   return std::strtoll(etag.c_str() + 3, nullptr, 10);
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 2000);
 }
 
 constexpr int kClients = 4;

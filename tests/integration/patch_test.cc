@@ -13,6 +13,7 @@
 
 #include "engine/json/json_parser.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -27,34 +28,6 @@ fs::path MakeTempDir(const std::string& tag) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-// A string member reached by `path` (object keys, or array indexes as
-// decimal text) in the JSON `body`; "" when absent or not a string.
-std::string JsonString(const std::string& body, const std::vector<std::string>& path) {
-  Result<json::Document> doc = json::Parse(body);
-  if (!doc.ok()) return "";
-  const json::Value* v = &doc->root();
-  for (const std::string& step : path) {
-    if (v->IsArray()) {
-      const std::size_t i = std::stoul(step);
-      if (i >= v->elements().size()) return "";
-      v = &v->elements()[i];
-    } else {
-      v = v->Find(step);
-      if (v == nullptr) return "";
-    }
-  }
-  return v->IsString() ? std::string(v->text()) : "";
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 2000);
-}
-
-bool IsOperationOutcome(const HttpResponse& r) {
-  return JsonString(r.body, {"resourceType"}) == "OperationOutcome";
 }
 
 // The first issue's code and diagnostics, "code: diagnostics".

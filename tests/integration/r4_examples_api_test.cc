@@ -21,6 +21,7 @@
 #include "engine/json/json_value.h"
 #include "engine/json/json_writer.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 #include "tests/support/r4_examples.h"
 
@@ -59,18 +60,6 @@ const std::map<std::string, int>& KnownInvalidExamples() {
        400},
   };
   return kList;
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 1000);
-}
-
-bool IsOperationOutcome(const HttpResponse& r) {
-  Result<json::Document> doc = json::Parse(r.body);
-  if (!doc.ok()) return false;
-  const json::Value* type = doc->root().Find("resourceType");
-  return type != nullptr && type->IsString() && type->text() == "OperationOutcome";
 }
 
 // Removes what the server sets on every write (meta.versionId,

@@ -18,6 +18,7 @@
 
 #include "engine/json/json_parser.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -40,39 +41,11 @@ std::string WriteFile(const fs::path& path, const std::string& text) {
   return path.string();
 }
 
-// A string member reached by `path` (object keys, or array indexes as
-// decimal text) in the JSON `body`; "" when absent.
-std::string JsonString(const std::string& body, const std::vector<std::string>& path) {
-  Result<json::Document> doc = json::Parse(body);
-  if (!doc.ok()) return "";
-  const json::Value* v = &doc->root();
-  for (const std::string& step : path) {
-    if (v->IsArray()) {
-      const std::size_t i = std::stoul(step);
-      if (i >= v->elements().size()) return "";
-      v = &v->elements()[i];
-    } else {
-      v = v->Find(step);
-      if (v == nullptr) return "";
-    }
-  }
-  return v->IsString() ? std::string(v->text()) : "";
-}
-
 std::size_t JsonArraySize(const std::string& body, const std::string& key) {
   Result<json::Document> doc = json::Parse(body);
   if (!doc.ok()) return 0;
   const json::Value* v = doc->root().Find(key);
   return v == nullptr ? 0 : v->elements().size();
-}
-
-bool IsOperationOutcome(const HttpResponse& r) {
-  return JsonString(r.body, {"resourceType"}) == "OperationOutcome";
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 2000);
 }
 
 const HeaderList kJson = {{"Content-Type", "application/fhir+json"}};

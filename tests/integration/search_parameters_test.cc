@@ -23,6 +23,7 @@
 #include "engine/fhir/resource_format.h"
 #include "engine/json/json_parser.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -406,11 +407,6 @@ fs::path MakeTempDir() {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 3000);
 }
 
 // Percent-encodes a query component (RFC 3986 unreserved characters kept).

@@ -19,6 +19,7 @@
 
 #include "engine/json/json_parser.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 
 namespace fhirengine::testing {
@@ -33,11 +34,6 @@ fs::path MakeTempDir(const std::string& tag) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-std::string Describe(const HttpResponse& r) {
-  return "status " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         "\n" + r.body.substr(0, 3000);
 }
 
 const HeaderList kJson = {{"Content-Type", "application/fhir+json"}};

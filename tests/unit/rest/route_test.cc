@@ -174,3 +174,21 @@ TEST(MatchRoute, PostOnTheBaseIsABundle) {
 
 }  // namespace
 }  // namespace fhirengine::rest
+
+namespace fhirengine::rest {
+namespace {
+
+TEST(EncodeQueryComponent, KeepsUnreservedAndColonEncodesTheRest) {
+  EXPECT_EQ(EncodeQueryComponent("Encounter:location"), "Encounter:location");
+  EXPECT_EQ(EncodeQueryComponent("a-b.c_d~e"), "a-b.c_d~e");
+  EXPECT_EQ(EncodeQueryComponent("Location/w1"), "Location%2Fw1");
+  EXPECT_EQ(EncodeQueryComponent("x|y z&=\xC3\xA5"), "x%7Cy%20z%26%3D%C3%A5");
+  // What ParseQueryString decodes back to the original.
+  std::vector<QueryParam> params;
+  ASSERT_TRUE(ParseQueryString("v=" + EncodeQueryComponent("a+b/c|d e"), params).ok());
+  ASSERT_EQ(params.size(), 1u);
+  EXPECT_EQ(params[0].value, "a+b/c|d e");
+}
+
+}  // namespace
+}  // namespace fhirengine::rest
