@@ -114,25 +114,6 @@ std::string AppendAttributeValue(std::string_view s, std::string& out) {
   return "";
 }
 
-std::string_view KindName(json::Kind kind) {
-  switch (kind) {
-    case json::Kind::kNull:
-      return "null";
-    case json::Kind::kFalse:
-    case json::Kind::kTrue:
-      return "a boolean";
-    case json::Kind::kNumber:
-      return "a number";
-    case json::Kind::kString:
-      return "a string";
-    case json::Kind::kArray:
-      return "an array";
-    case json::Kind::kObject:
-      return "an object";
-  }
-  return "?";
-}
-
 class JsonToXml {
  public:
   JsonToXml(const TypeModel& model, const XmlWriteOptions& options, std::string& out)
@@ -225,7 +206,7 @@ class JsonToXml {
       }
       if (!e.member->value.IsString()) {
         return Error("'" + std::string(e.member->key) + "' must be a string in " + type.name +
-                     ", found " + std::string(KindName(e.member->value.kind())));
+                     ", found " + std::string(json::KindName(e.member->value.kind())));
       }
       FE_RETURN_IF_ERROR(WriteAttribute(e.member->key, e.member->value.text()));
     }
@@ -296,11 +277,11 @@ class JsonToXml {
     if (element.repeating()) {
       if (value != nullptr && !value->IsArray()) {
         return Error("must be an array (" + element.path + " repeats), found " +
-                     std::string(KindName(value->kind())));
+                     std::string(json::KindName(value->kind())));
       }
       if (extra != nullptr && !extra->IsArray()) {
         return Error("'_" + std::string(name) + "' must be an array (" + element.path +
-                     " repeats), found " + std::string(KindName(extra->kind())));
+                     " repeats), found " + std::string(json::KindName(extra->kind())));
       }
       const std::size_t count = value != nullptr ? value->size() : extra->size();
       if (value != nullptr && extra != nullptr && value->size() != extra->size()) {
@@ -331,8 +312,9 @@ class JsonToXml {
       return WritePrimitive(name, value, extra, type);
     }
     if (value == nullptr || !value->IsObject()) {
-      return Error("must be an object, found " +
-                   std::string(KindName(value == nullptr ? json::Kind::kNull : value->kind())));
+      return Error(
+          "must be an object, found " +
+          std::string(json::KindName(value == nullptr ? json::Kind::kNull : value->kind())));
     }
     if (type.IsResource()) {
       Indent();
@@ -376,7 +358,7 @@ class JsonToXml {
       }
       if (!ok) {
         return Error("a " + type.name + " value must be " + std::string(expected) + ", found " +
-                     std::string(KindName(value->kind())));
+                     std::string(json::KindName(value->kind())));
       }
     }
     const json::Value* id = nullptr;
@@ -384,7 +366,7 @@ class JsonToXml {
     if (extra != nullptr) {
       if (!extra->IsObject()) {
         return Error("'_" + std::string(name) + "' must be an object, found " +
-                     std::string(KindName(extra->kind())));
+                     std::string(json::KindName(extra->kind())));
       }
       for (const json::Member& m : extra->members()) {
         if (m.key == "id" && m.value.IsString()) {
@@ -424,7 +406,8 @@ class JsonToXml {
       path_.back().index = static_cast<std::ptrdiff_t>(i);
       const json::Value& ext = extensions->elements()[i];
       if (!ext.IsObject()) {
-        return Error("an extension must be an object, found " + std::string(KindName(ext.kind())));
+        return Error("an extension must be an object, found " +
+                     std::string(json::KindName(ext.kind())));
       }
       FE_RETURN_IF_ERROR(WriteObject("extension", ext, *extension_type_, false, false));
     }
@@ -440,8 +423,9 @@ class JsonToXml {
 
   Status WriteDiv(const json::Value* value) {
     if (value == nullptr || !value->IsString()) {
-      return Error("the div must be a string, found " +
-                   std::string(KindName(value == nullptr ? json::Kind::kNull : value->kind())));
+      return Error(
+          "the div must be a string, found " +
+          std::string(json::KindName(value == nullptr ? json::Kind::kNull : value->kind())));
     }
     if (std::string reason = CheckXhtmlDiv(value->text()); !reason.empty()) {
       return Error("invalid xhtml: " + reason);

@@ -40,25 +40,6 @@ std::string Prefix(const JsonPointer& p, std::size_t count) {
   return out.empty() ? "the document root" : Quote(out);
 }
 
-std::string_view KindName(const Value& v) {
-  switch (v.kind()) {
-    case Kind::kNull:
-      return "null";
-    case Kind::kFalse:
-    case Kind::kTrue:
-      return "a boolean";
-    case Kind::kNumber:
-      return "a number";
-    case Kind::kString:
-      return "a string";
-    case Kind::kArray:
-      return "an array";
-    case Kind::kObject:
-      return "an object";
-  }
-  return "a value";
-}
-
 // Nesting of objects and arrays in `v` (a scalar is 0), without recursion.
 std::size_t Depth(const Value& root) {
   std::size_t deepest = 0;
@@ -252,7 +233,7 @@ class Applier {
         }
       } else {
         return NotFound(Prefix(p, i + 1) + " does not exist (" + Prefix(p, i) + " is " +
-                        std::string(KindName(*v)) + ", not an object or array)");
+                        std::string(KindName(v->kind())) + ", not an object or array)");
       }
     }
     return v;
@@ -277,7 +258,7 @@ class Applier {
     }
     if (!container.IsArray()) {
       return NotFound("cannot add to " + Prefix(path, last) + ": it is " +
-                      std::string(KindName(container)) + ", not an object or array");
+                      std::string(KindName(container.kind())) + ", not an object or array");
     }
     std::size_t index = 0;
     switch (ParseIndex(token, container.size(), index)) {
@@ -354,7 +335,8 @@ Result<JsonPointer> PointerMember(const Value& object, std::string_view name) {
 // One operation object, checked; its value is copied into `doc`.
 Result<PatchOperation> ParseOperation(const Value& object, Document& doc) {
   if (!object.IsObject()) {
-    return InvalidArgument("is " + std::string(KindName(object)) + ", not an operation object");
+    return InvalidArgument("is " + std::string(KindName(object.kind())) +
+                           ", not an operation object");
   }
   const Value* op_member = object.Find("op");
   if (op_member == nullptr) return InvalidArgument("missing 'op'");
@@ -461,7 +443,7 @@ Result<JsonPatch> JsonPatch::Parse(std::string_view text, const ParseLimits& par
 Result<JsonPatch> JsonPatch::FromValue(const Value& patch, const JsonPatchLimits& limits) {
   if (!patch.IsArray()) {
     return InvalidArgument("a JSON Patch must be an array of operations, not " +
-                           std::string(KindName(patch)));
+                           std::string(KindName(patch.kind())));
   }
   if (patch.size() > limits.max_operations) {
     return ResourceExhausted("the patch has " + std::to_string(patch.size()) +
@@ -503,33 +485,8 @@ Status JsonPatch::Apply(Document& doc) const {
 }
 
 bool JsonValuesEqual(const Value& a, const Value& b) {
-  if (a.kind() != b.kind()) return false;
-  switch (a.kind()) {
-    case Kind::kNull:
-    case Kind::kTrue:
-    case Kind::kFalse:
-      return true;
-    case Kind::kNumber:
-      return a.text() == b.text() || Normalize(a.text()) == Normalize(b.text());
-    case Kind::kString:
-      return a.text() == b.text();
-    case Kind::kArray: {
-      if (a.size() != b.size()) return false;
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!JsonValuesEqual(a.elements()[i], b.elements()[i])) return false;
-      }
-      return true;
-    }
-    case Kind::kObject: {
-      if (a.size() != b.size()) return false;
-      for (const Member& m : a.members()) {
-        const Value* other = b.Find(m.key);
-        if (other == nullptr || !JsonValuesEqual(m.value, *other)) return false;
-      }
-      return true;
-    }
-  }
-  return false;
+  return Equal(a, b,
+               [](std::string_view x, std::string_view y) { return Normalize(x) == Normalize(y); });
 }
 
 }  // namespace fhirengine::json

@@ -149,7 +149,27 @@ Value* Value::Find(std::string_view key) {
   return nullptr;
 }
 
-bool Equal(const Value& a, const Value& b) {
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kTrue:
+    case Kind::kFalse:
+      return "a boolean";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kString:
+      return "a string";
+    case Kind::kArray:
+      return "an array";
+    case Kind::kObject:
+      return "an object";
+  }
+  return "a value";
+}
+
+bool Equal(const Value& a, const Value& b,
+           bool (*numbers_equal)(std::string_view, std::string_view)) {
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case Kind::kNull:
@@ -157,12 +177,14 @@ bool Equal(const Value& a, const Value& b) {
     case Kind::kFalse:
       return true;
     case Kind::kNumber:
+      return a.text() == b.text() ||
+             (numbers_equal != nullptr && numbers_equal(a.text(), b.text()));
     case Kind::kString:
       return a.text() == b.text();
     case Kind::kArray: {
       if (a.size() != b.size()) return false;
       for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!Equal(a.elements()[i], b.elements()[i])) return false;
+        if (!Equal(a.elements()[i], b.elements()[i], numbers_equal)) return false;
       }
       return true;
     }
@@ -170,7 +192,7 @@ bool Equal(const Value& a, const Value& b) {
       if (a.size() != b.size()) return false;
       for (const Member& m : a.members()) {
         const Value* other = b.Find(m.key);
-        if (other == nullptr || !Equal(m.value, *other)) return false;
+        if (other == nullptr || !Equal(m.value, *other, numbers_equal)) return false;
       }
       return true;
     }

@@ -17,6 +17,10 @@ namespace fhirengine::json {
 
 enum class Kind : std::uint8_t { kNull, kFalse, kTrue, kNumber, kString, kArray, kObject };
 
+// "null", "a boolean", "a number", "a string", "an array", "an object": for
+// messages about what was found.
+std::string_view KindName(Kind kind);
+
 struct Member;
 
 // One JSON value. Values are small handles (16 bytes) into their Document's
@@ -142,7 +146,10 @@ class Document {
 };
 
 // Structural equality: same kinds, same texts, same array order, and objects
-// with the same member set regardless of order.
-bool Equal(const Value& a, const Value& b);
+// with the same member set regardless of order. `numbers_equal`, when given,
+// decides for two number texts that differ (JSON Patch compares numbers by
+// value).
+bool Equal(const Value& a, const Value& b,
+           bool (*numbers_equal)(std::string_view, std::string_view) = nullptr);
 
 }  // namespace fhirengine::json

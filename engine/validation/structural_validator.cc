@@ -70,25 +70,6 @@ std::string PathText(const PathFrame* frame) {
   return out;
 }
 
-std::string_view KindName(Kind k) {
-  switch (k) {
-    case Kind::kNull:
-      return "null";
-    case Kind::kTrue:
-    case Kind::kFalse:
-      return "a boolean";
-    case Kind::kNumber:
-      return "a number";
-    case Kind::kString:
-      return "a string";
-    case Kind::kArray:
-      return "an array";
-    case Kind::kObject:
-      return "an object";
-  }
-  return "?";
-}
-
 // "a" or "an" before a type name ("an id", "a decimal").
 std::string Article(std::string_view word) {
   if (word.starts_with("ur") || word.starts_with("uu")) return "a";  // "a uri", "a uuid"
@@ -108,7 +89,7 @@ class Validator {
     PathFrame here{parent, name, index};
     if (!v.IsObject()) {
       Error(IssueType::kStructure, &here,
-            "a resource must be a JSON object, found " + std::string(KindName(v.kind())));
+            "a resource must be a JSON object, found " + std::string(json::KindName(v.kind())));
       return;
     }
     const Value* rt = v.Find("resourceType");
@@ -119,7 +100,7 @@ class Validator {
     if (!rt->IsString()) {
       Error(IssueType::kStructure, &here,
             "'resourceType' must be a string naming the type, found " +
-                std::string(KindName(rt->kind())));
+                std::string(json::KindName(rt->kind())));
       return;
     }
     const TypeDef* type = model_.Find(rt->text());
@@ -223,7 +204,7 @@ class Validator {
     if (!v.IsArray()) {
       Error(IssueType::kStructure, path,
             "element '" + el.name + "' repeats: it must be a JSON array, found " +
-                std::string(KindName(v.kind())));
+                std::string(json::KindName(v.kind())));
       return 1;
     }
     if (v.size() == 0) {
@@ -272,7 +253,7 @@ class Validator {
     if (!v.IsObject()) {
       Error(IssueType::kStructure, path,
             "a primitive's '_' entry must be an object with id and/or extension, found " +
-                std::string(KindName(v.kind())));
+                std::string(json::KindName(v.kind())));
       return;
     }
     if (v.size() == 0) {
@@ -304,7 +285,7 @@ class Validator {
     if (!v.IsObject()) {
       Error(IssueType::kStructure, path,
             "element '" + el.name + "' of type " + et.code + " must be a JSON object, found " +
-                std::string(KindName(v.kind())));
+                std::string(json::KindName(v.kind())));
       return;
     }
     Object(v, *type, path, /*is_resource=*/false);
@@ -329,8 +310,8 @@ class Validator {
     if (!ok) {
       Error(IssueType::kStructure, path,
             Article(type.name) + " " + type.name + " value must be " +
-                std::string(KindName(expected)) + " in JSON, found " +
-                std::string(KindName(v.kind())));
+                std::string(json::KindName(expected)) + " in JSON, found " +
+                std::string(json::KindName(v.kind())));
       return;
     }
     if (v.IsBool()) return;

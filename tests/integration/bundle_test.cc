@@ -16,20 +16,12 @@
 #include "tests/support/engine_process.h"
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path MakeTempDir() {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() /
-                 ("fe-bundle-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::size_t EntryCount(const std::string& body) {
   Result<json::Document> doc = json::Parse(body);
@@ -69,33 +61,12 @@ std::string Bundle(const std::string& type, const std::vector<std::string>& entr
   return b + "]}";
 }
 
-class BundleTest : public ::testing::Test {
+class BundleTest : public SharedEngineTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(MakeTempDir());
-    const fs::path config = *dir_ / "config.json";
-    std::ofstream(config) << R"({"server": {"threads": 2}, "store": {"durability": "normal"}})";
-    std::string error;
-    engine_ = EngineProcess::Start(FHIR_ENGINE_BINARY,
-                                   {"serve", "--config", config.string(), "--port", "0",
-                                    "--database", (*dir_ / "db").string()},
-                                   error)
-                  .release();
-    if (engine_ == nullptr) start_error_ = new std::string(error);
+    StartEngine("bundle", R"({"server": {"threads": 2}, "store": {"durability": "normal"}})");
   }
-  static void TearDownTestSuite() {
-    if (engine_ != nullptr) {
-      EXPECT_EQ(engine_->Stop(), 0);
-      delete engine_;
-      engine_ = nullptr;
-    }
-    fs::remove_all(*dir_);
-    delete dir_;
-    delete start_error_;
-  }
-  void SetUp() override {
-    ASSERT_NE(engine_, nullptr) << (start_error_ ? *start_error_ : std::string());
-  }
+  static void TearDownTestSuite() { StopEngine(); }
 
   static HttpResponse Call(std::string_view method, std::string_view target,
                            const HeaderList& headers = {}, std::string_view body = {}) {
@@ -115,15 +86,7 @@ class BundleTest : public ::testing::Test {
     EXPECT_TRUE(r.status == 200 || r.status == 201) << Describe(r);
     return r.Header("ETag");
   }
-
-  static EngineProcess* engine_;
-  static fs::path* dir_;
-  static std::string* start_error_;
 };
-
-EngineProcess* BundleTest::engine_ = nullptr;
-fs::path* BundleTest::dir_ = nullptr;
-std::string* BundleTest::start_error_ = nullptr;
 
 // ---- transaction -------------------------------------------------------------
 

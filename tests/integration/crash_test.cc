@@ -27,6 +27,7 @@
 #include "tests/support/engine_process.h"
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
@@ -35,15 +36,6 @@ namespace fs = std::filesystem;
 using std::chrono::seconds;
 
 constexpr int kKilledBySigkill = 128 + SIGKILL;
-
-fs::path MakeTempDir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("fe-crash-" + std::to_string(::getpid()) + "-" + tag +
-                                              "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // Every row of PRAGMA integrity_check, joined; "ok" for a sound database.
 // Opening read-write lets SQLite recover the WAL the killed process left.

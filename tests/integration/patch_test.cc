@@ -15,20 +15,12 @@
 #include "tests/support/engine_process.h"
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path MakeTempDir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("fe-patch-" + std::to_string(::getpid()) + "-" + tag +
-                                              "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // The first issue's code and diagnostics, "code: diagnostics".
 std::string FirstIssue(const HttpResponse& r) {
@@ -50,36 +42,15 @@ std::string Ward(const std::string& id, const std::string& name) {
          R"(","alias":["A"],"physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"wa"}]}})";
 }
 
-class PatchTest : public ::testing::Test {
+class PatchTest : public SharedEngineTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(MakeTempDir("shared"));
-    const fs::path config = *dir_ / "config.json";
-    std::ofstream(config) << R"({
+    StartEngine("patch", R"({
       "server": {"threads": 2, "limits": {"max-body-bytes": 1048576, "max-header-bytes": 8192,
                  "request-timeout-ms": 5000, "idle-timeout-ms": 20000, "max-connections": 64}},
-      "store": {"durability": "normal"}})";
-    std::string error;
-    engine_ = EngineProcess::Start(FHIR_ENGINE_BINARY,
-                                   {"serve", "--config", config.string(), "--port", "0",
-                                    "--database", (*dir_ / "db").string()},
-                                   error)
-                  .release();
-    if (engine_ == nullptr) start_error_ = new std::string(error);
+      "store": {"durability": "normal"}})");
   }
-  static void TearDownTestSuite() {
-    if (engine_ != nullptr) {
-      EXPECT_EQ(engine_->Stop(), 0) << "the engine must exit 0 on SIGTERM";
-      delete engine_;
-      engine_ = nullptr;
-    }
-    fs::remove_all(*dir_);
-    delete dir_;
-    delete start_error_;
-  }
-  void SetUp() override {
-    ASSERT_NE(engine_, nullptr) << (start_error_ ? *start_error_ : std::string());
-  }
+  static void TearDownTestSuite() { StopEngine(); }
 
   static std::string base() { return engine_->base_url(); }
 
@@ -107,15 +78,7 @@ class PatchTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << Describe(r);
     return r.Header("ETag");
   }
-
-  static EngineProcess* engine_;
-  static fs::path* dir_;
-  static std::string* start_error_;
 };
-
-EngineProcess* PatchTest::engine_ = nullptr;
-fs::path* PatchTest::dir_ = nullptr;
-std::string* PatchTest::start_error_ = nullptr;
 
 // ---- success -------------------------------------------------------------------
 

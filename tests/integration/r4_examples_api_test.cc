@@ -24,6 +24,7 @@
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
 #include "tests/support/r4_examples.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
@@ -129,41 +130,22 @@ struct WorkItem {
   std::vector<std::size_t> examples;  // indexes into the corpus
 };
 
-class R4ExamplesApi : public ::testing::Test {
+class R4ExamplesApi : public SharedEngineTest {
  protected:
   static void SetUpTestSuite() {
     examples_ = new std::vector<ExampleFile>(LoadR4Examples(R4ExamplesDir()));
-    static std::atomic<int> counter{0};
-    dir_ = new fs::path(fs::temp_directory_path() / ("fe-r4-api-" + std::to_string(::getpid()) +
-                                                     "-" + std::to_string(counter++)));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
     // Durability "normal": this test is about the API's fidelity, not about
     // surviving power loss, and an fsync per commit for 5,306 writes would
     // cost CI minutes. The body limit fits the largest example (a 35 MB
     // Bundle) also as XML; the timeout, its validation under ASan.
-    std::ofstream(*dir_ / "config.json") << R"({
+    StartEngine("r4-api", R"({
       "server": {"threads": 2, "limits": {"max-body-bytes": 134217728,
                                           "request-timeout-ms": 300000}},
-      "store": {"durability": "normal"}})";
-    std::string error;
-    engine_ = EngineProcess::Start(FHIR_ENGINE_BINARY,
-                                   {"serve", "--config", (*dir_ / "config.json").string(), "--port",
-                                    "0", "--database", (*dir_ / "db").string()},
-                                   error)
-                  .release();
-    if (engine_ == nullptr) start_error_ = new std::string(error);
+      "store": {"durability": "normal"}})");
   }
   static void TearDownTestSuite() {
-    if (engine_ != nullptr) {
-      EXPECT_EQ(engine_->Stop(), 0);
-      delete engine_;
-      engine_ = nullptr;
-    }
-    fs::remove_all(*dir_);
-    delete dir_;
+    StopEngine();
     delete examples_;
-    delete start_error_;
   }
   void SetUp() override {
     ASSERT_FALSE(R4ExamplesDir().empty()) << "FHIR_R4_EXAMPLES_DIR is not set";
@@ -230,15 +212,9 @@ class R4ExamplesApi : public ::testing::Test {
   }
 
   static std::vector<ExampleFile>* examples_;
-  static EngineProcess* engine_;
-  static fs::path* dir_;
-  static std::string* start_error_;
 };
 
 std::vector<ExampleFile>* R4ExamplesApi::examples_ = nullptr;
-EngineProcess* R4ExamplesApi::engine_ = nullptr;
-fs::path* R4ExamplesApi::dir_ = nullptr;
-std::string* R4ExamplesApi::start_error_ = nullptr;
 
 TEST_F(R4ExamplesApi, EveryExampleRoundTripsAsJson) {
   const std::vector<WorkItem> items = Items([](std::size_t) { return true; });

@@ -20,21 +20,13 @@
 #include "tests/support/engine_process.h"
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
-
-fs::path MakeTempDir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("fe-rest-" + std::to_string(::getpid()) + "-" + tag +
-                                              "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string WriteFile(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -70,35 +62,15 @@ std::string IdFromLocation(const std::string& location) {
 
 // Starts one engine for the whole suite (a ctest process runs one test, so
 // in practice one engine per test), with small limits the tests can reach.
-class RestServerTest : public ::testing::Test {
+class RestServerTest : public SharedEngineTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(MakeTempDir("shared"));
-    const std::string config = WriteFile(*dir_ / "config.json", R"({
+    StartEngine("rest", R"({
       "server": {"threads": 2, "limits": {"max-body-bytes": 1048576, "max-header-bytes": 8192,
                  "request-timeout-ms": 1500, "idle-timeout-ms": 20000, "max-connections": 64}},
       "store": {"durability": "normal"}})");
-    std::string error;
-    engine_ = EngineProcess::Start(FHIR_ENGINE_BINARY,
-                                   {"serve", "--config", config, "--port", "0", "--database",
-                                    (*dir_ / "db").string()},
-                                   error)
-                  .release();
-    if (engine_ == nullptr) start_error_ = new std::string(error);
   }
-  static void TearDownTestSuite() {
-    if (engine_ != nullptr) {
-      EXPECT_EQ(engine_->Stop(), 0) << "the engine must exit 0 on SIGTERM";
-      delete engine_;
-      engine_ = nullptr;
-    }
-    fs::remove_all(*dir_);
-    delete dir_;
-    delete start_error_;
-  }
-  void SetUp() override {
-    ASSERT_NE(engine_, nullptr) << (start_error_ ? *start_error_ : std::string());
-  }
+  static void TearDownTestSuite() { StopEngine(); }
 
   static std::uint16_t port() { return engine_->port(); }
   static std::string base() { return engine_->base_url(); }
@@ -121,15 +93,7 @@ class RestServerTest : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << Describe(r);
     return IdFromLocation(r.Header("Location"));
   }
-
-  static EngineProcess* engine_;
-  static fs::path* dir_;
-  static std::string* start_error_;
 };
-
-EngineProcess* RestServerTest::engine_ = nullptr;
-fs::path* RestServerTest::dir_ = nullptr;
-std::string* RestServerTest::start_error_ = nullptr;
 
 // ---- basics ------------------------------------------------------------------
 

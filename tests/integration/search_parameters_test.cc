@@ -22,9 +22,11 @@
 
 #include "engine/fhir/resource_format.h"
 #include "engine/json/json_parser.h"
+#include "engine/rest/route.h"
 #include "tests/support/engine_process.h"
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
@@ -400,34 +402,6 @@ const Unsupported kUnsupported[] = {
 
 // ---- helpers -------------------------------------------------------------------
 
-fs::path MakeTempDir() {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() /
-                 ("fe-sp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Percent-encodes a query component (RFC 3986 unreserved characters kept).
-std::string Encode(std::string_view in) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : in) {
-    const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~' || c == ':';
-    if (keep) {
-      out += c;
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    }
-  }
-  return out;
-}
-
 std::string Replace(std::string text, std::string_view from, std::string_view to) {
   for (std::size_t at = text.find(from); at != std::string::npos;
        at = text.find(from, at + to.size())) {
@@ -499,29 +473,16 @@ std::string Join(const std::set<std::string>& ids) {
 
 // One engine per test process (ctest runs each TEST on its own), loaded
 // with all fixtures once.
-class SearchParametersTest : public ::testing::Test {
+class SearchParametersTest : public SharedEngineTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(MakeTempDir());
-    const fs::path config = *dir_ / "config.json";
-    std::ofstream(config) << R"({"server": {"threads": 2}, "store": {"durability": "normal"}})";
-    std::string error;
-    engine_ = EngineProcess::Start(FHIR_ENGINE_BINARY,
-                                   {"serve", "--config", config.string(), "--port", "0",
-                                    "--database", (*dir_ / "db").string()},
-                                   error)
-                  .release();
-    setup_error_ = new std::string(engine_ == nullptr ? "engine start: " + error : Load());
+    StartEngine("search-parameters",
+                R"({"server": {"threads": 2}, "store": {"durability": "normal"}})");
+    setup_error_ = new std::string(engine_ == nullptr ? "engine start: " + *start_error_ : Load());
   }
 
   static void TearDownTestSuite() {
-    if (engine_ != nullptr) {
-      EXPECT_EQ(engine_->Stop(), 0);
-      delete engine_;
-      engine_ = nullptr;
-    }
-    fs::remove_all(*dir_);
-    delete dir_;
+    StopEngine();
     delete setup_error_;
     delete boundary_;
   }
@@ -579,7 +540,8 @@ class SearchParametersTest : public ::testing::Test {
     value = Replace(value, "{base}", engine_->base_url());
     value = Replace(value, "{boundary}", *boundary_);
     return "/fhir/" + std::string(type) + "?" + std::string(query.substr(0, eq)) + "=" +
-           Encode(value) + "&_count=500" + (format == As::kXml ? "&_format=xml" : "");
+           rest::EncodeQueryComponent(value) + "&_count=500" +
+           (format == As::kXml ? "&_format=xml" : "");
   }
 
   static void RunCases(std::string_view type) {
@@ -605,14 +567,10 @@ class SearchParametersTest : public ::testing::Test {
     EXPECT_GT(run, 0);
   }
 
-  static EngineProcess* engine_;
-  static fs::path* dir_;
   static std::string* setup_error_;
   static std::string* boundary_;
 };
 
-EngineProcess* SearchParametersTest::engine_ = nullptr;
-fs::path* SearchParametersTest::dir_ = nullptr;
 std::string* SearchParametersTest::setup_error_ = nullptr;
 std::string* SearchParametersTest::boundary_ = nullptr;
 

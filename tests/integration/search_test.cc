@@ -21,20 +21,12 @@
 #include "tests/support/engine_process.h"
 #include "tests/support/http_assertions.h"
 #include "tests/support/http_client.h"
+#include "tests/support/shared_engine.h"
 
 namespace fhirengine::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path MakeTempDir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() / ("fe-search-" + std::to_string(::getpid()) + "-" +
-                                              tag + "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 const HeaderList kJson = {{"Content-Type", "application/fhir+json"}};
 const HeaderList kStrict = {{"Prefer", "handling=strict"}};
@@ -133,36 +125,15 @@ std::string EncounterJson(const std::string& id, const std::string& location,
          location + R"("}}]})";
 }
 
-class SearchTest : public ::testing::Test {
+class SearchTest : public SharedEngineTest {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(MakeTempDir("shared"));
-    const fs::path config = *dir_ / "config.json";
-    std::ofstream(config) << R"({
+    StartEngine("search", R"({
       "server": {"threads": 2, "limits": {"max-body-bytes": 1048576, "max-header-bytes": 8192,
                  "request-timeout-ms": 5000, "idle-timeout-ms": 20000, "max-connections": 64}},
-      "store": {"durability": "normal"}})";
-    std::string error;
-    engine_ = EngineProcess::Start(FHIR_ENGINE_BINARY,
-                                   {"serve", "--config", config.string(), "--port", "0",
-                                    "--database", (*dir_ / "db").string()},
-                                   error)
-                  .release();
-    if (engine_ == nullptr) start_error_ = new std::string(error);
+      "store": {"durability": "normal"}})");
   }
-  static void TearDownTestSuite() {
-    if (engine_ != nullptr) {
-      EXPECT_EQ(engine_->Stop(), 0) << "the engine must exit 0 on SIGTERM";
-      delete engine_;
-      engine_ = nullptr;
-    }
-    fs::remove_all(*dir_);
-    delete dir_;
-    delete start_error_;
-  }
-  void SetUp() override {
-    ASSERT_NE(engine_, nullptr) << (start_error_ ? *start_error_ : std::string());
-  }
+  static void TearDownTestSuite() { StopEngine(); }
 
   static HttpResponse Call(std::string_view method, std::string_view target,
                            const HeaderList& headers = {}, std::string_view body = {}) {
@@ -183,15 +154,7 @@ class SearchTest : public ::testing::Test {
   static Searchset Get(const std::string& target, const HeaderList& headers = {}) {
     return ReadSearchset(Call("GET", target, headers));
   }
-
-  static EngineProcess* engine_;
-  static fs::path* dir_;
-  static std::string* start_error_;
 };
-
-EngineProcess* SearchTest::engine_ = nullptr;
-fs::path* SearchTest::dir_ = nullptr;
-std::string* SearchTest::start_error_ = nullptr;
 
 using Strings = std::vector<std::string>;
 
