@@ -24,7 +24,8 @@ std::vector<search::UrlParam> ToUrlParams(std::span<const QueryParam> params) {
 
 // The resource as the entry shows it: stored as it is, or subsetted
 // (_summary, _elements; SUBSETTED-tagged). Under strict handling an
-// _elements name the type does not define is an error.
+// _elements name the searched type does not define is an error (included
+// resources of other types are not held to the list).
 Result<std::string> Shape(const std::string& stored, const search::ParsedSearch& parsed,
                           bool strict) {
   if (parsed.summary == search::SummaryMode::kFalse && parsed.elements.empty()) return stored;
@@ -140,7 +141,7 @@ Result<std::string> RunSearch(const store::ResourceStore& store, const SearchCal
       AppendEntry(out, first, call.base_url, hit, *resource, "match");
     }
     for (const store::Hit& hit : included) {
-      Result<std::string> resource = Shape(hit.json, *parsed, call.strict);
+      Result<std::string> resource = Shape(hit.json, *parsed, /*strict=*/false);
       if (!resource.ok()) return resource.status();
       AppendEntry(out, first, call.base_url, hit, *resource, "include");
     }
