@@ -121,6 +121,8 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   http.request_timeout = config.request_timeout;
   http.idle_timeout = config.idle_timeout;
   http.max_connections = config.max_connections;
+  http.max_requests_per_second_per_client =
+      static_cast<double>(config.max_requests_per_second_per_client);
   http.server_name = "fhir-engine/" FHIR_ENGINE_VERSION;
   Result<std::unique_ptr<rest::HttpServer>> listening = rest::HttpServer::Listen(http);
   if (!listening.ok()) {

@@ -113,6 +113,11 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
             {"max-connections",
              integer(1, 1'000'000,
                      [&](std::int64_t n) { c.max_connections = static_cast<std::size_t>(n); })},
+            {"max-requests-per-second-per-client", integer(0, 1'000'000,
+                                                           [&](std::int64_t n) {
+                                                             c.max_requests_per_second_per_client =
+                                                                 static_cast<std::size_t>(n);
+                                                           })},
         });
   };
   const Fn server = [&](const std::string& path, const json::Value& v) {

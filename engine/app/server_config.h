@@ -20,7 +20,8 @@ namespace fhirengine::app {
 //     "base-url": "https://fhir.example.org/fhir",
 //     "limits": { "max-body-bytes": 16777216, "max-header-bytes": 16384,
 //                 "request-timeout-ms": 30000, "idle-timeout-ms": 60000,
-//                 "max-connections": 1024 }
+//                 "max-connections": 1024,
+//                 "max-requests-per-second-per-client": 0 }
 //   },
 //   "store": { "database": "fhir-engine.db", "durability": "full" }
 // }
@@ -35,7 +36,8 @@ struct ServerConfig {
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 1024;
-  std::string database = "fhir-engine.db";  // relative to the working directory
+  std::size_t max_requests_per_second_per_client = 0;  // 0: no limit
+  std::string database = "fhir-engine.db";             // relative to the working directory
   store::Durability durability = store::Durability::kFull;
 
   // `threads`, or the default when 0.

@@ -1067,6 +1067,8 @@ validation::IssueType IssueTypeFor(int http_status) {
       return IssueType::kTooLong;
     case 422:
       return IssueType::kProcessing;
+    case 429:
+      return IssueType::kThrottled;
     case 503:
       return IssueType::kTransient;
     default:
@@ -1106,6 +1108,8 @@ std::string_view ReasonPhrase(int http_status) {
       return "Unsupported Media Type";
     case 422:
       return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:

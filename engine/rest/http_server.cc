@@ -29,6 +29,7 @@
 
 #include "engine/core/log.h"
 #include "engine/core/time_format.h"
+#include "engine/rest/rate_limiter.h"
 
 namespace fhirengine::rest {
 namespace {
@@ -67,7 +68,8 @@ class Session;
 
 // Everything the server and its sessions share.
 struct ServerState {
-  explicit ServerState(const HttpServerOptions& o) : options(o) {}
+  explicit ServerState(const HttpServerOptions& o)
+      : options(o), limiter(o.max_requests_per_second_per_client) {}
 
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
@@ -76,6 +78,7 @@ struct ServerState {
   void Shutdown(std::chrono::milliseconds grace);
 
   const HttpServerOptions options;
+  RateLimiter limiter;
   RequestHandler* handler = nullptr;  // set by Serve
 
   // Declared before the io_context: sessions destroyed with its queued
@@ -106,7 +109,11 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(ServerState& server, std::uint64_t id, tcp::socket&& socket)
-      : server_(server), id_(id), stream_(std::move(socket)) {}
+      : server_(server), id_(id), stream_(std::move(socket)) {
+    beast::error_code ec;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_ = peer.address().to_string();
+  }
   ~Session() { server_.Unregister(id_); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -237,6 +244,14 @@ class Session : public std::enable_shared_from_this<Session> {
     request.prefer = Joined(req, "Prefer");
     request.body = std::move(req.body());
     parser_.reset();
+    if (server_.limiter.enabled() && !server_.limiter.Allow(client_, Clock::now())) {
+      // The request was read whole, so the connection stays usable.
+      RestResponse limited = server_.handler->ProtocolError(
+          429, "too many requests from this client; at most " +
+                   std::to_string(options().max_requests_per_second_per_client) + " a second");
+      limited.AddHeader("Retry-After", "1");
+      return Send(std::move(limited));
+    }
     auto self = shared_from_this();
     Responder responder{[self](std::function<void()> work) {
                           net::post(self->stream_.get_executor(), std::move(work));
@@ -352,6 +367,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerState& server_;
   const std::uint64_t id_;
   beast::tcp_stream stream_;
+  std::string client_;  // the peer's address, for the per-client rate limit
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;

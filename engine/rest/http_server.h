@@ -27,6 +27,9 @@ struct HttpServerOptions {
   // How long an idle keep-alive connection is kept open.
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 1024;
+  // Requests a second one client address may make (bursts of one second's
+  // worth); beyond it 429 with Retry-After. 0: no limit.
+  double max_requests_per_second_per_client = 0;
   std::string server_name = "fhir-engine";  // the Server header
 };
 

@@ -53,6 +53,8 @@ std::string_view IssueTypeCode(IssueType t) {
       return "duplicate";
     case IssueType::kTransient:
       return "transient";
+    case IssueType::kThrottled:
+      return "throttled";
     case IssueType::kTimeout:
       return "timeout";
   }

@@ -32,6 +32,7 @@ enum class IssueType {
   kDeleted,    // processing: the resource was deleted (HTTP 410)
   kDuplicate,  // processing: it exists already
   kTransient,  // try again later (HTTP 503)
+  kThrottled,  // too many requests from this client (HTTP 429)
   kTimeout,
 };
 

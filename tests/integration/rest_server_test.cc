@@ -880,6 +880,24 @@ TEST_F(RestServerProcessTest, ConnectionsBeyondTheCapAreRefused) {
   EXPECT_EQ(engine->Stop(), 0);
 }
 
+TEST_F(RestServerProcessTest, AClientOverItsRateGets429) {
+  // One request a second per client: the second one at once is over it.
+  std::unique_ptr<EngineProcess> engine =
+      Start(R"({"server": {"limits": {"max-requests-per-second-per-client": 1}}})");
+  ASSERT_NE(engine, nullptr);
+  HttpClient client(engine->port());
+  ASSERT_EQ(client.Request("GET", "/fhir/metadata").status, 200);
+  HttpResponse limited = client.Request("GET", "/fhir/metadata");
+  EXPECT_EQ(limited.status, 429) << Describe(limited);
+  EXPECT_EQ(limited.Header("Retry-After"), "1");
+  EXPECT_TRUE(IsOperationOutcome(limited)) << limited.body;
+  EXPECT_EQ(JsonString(limited.body, {"issue", "0", "code"}), "throttled");
+  EXPECT_TRUE(limited.keep_alive) << "the connection stays usable";
+  const int next = client.Request("GET", "/fhir/metadata").status;
+  EXPECT_TRUE(next == 429 || next == 200) << next;
+  EXPECT_EQ(engine->Stop(), 0);
+}
+
 TEST_F(RestServerProcessTest, BadConfigurationStopsTheStart) {
   const std::string config =
       WriteFile(dir_ / "bad.json", R"({"server": {"limits": {"max-body": 10}}})");

@@ -50,7 +50,8 @@ std::string ErrorOf(std::string_view text) {
 TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
   EXPECT_EQ(ErrorOf(R"({"server": {"limits": {"max-body": 1}}})"),
             "demo.json: $.server.limits.max-body: unknown key (known here: max-body-bytes, "
-            "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections)");
+            "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections, "
+            "max-requests-per-second-per-client)");
   EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
             "demo.json: $.sever: unknown key (known here: server, store)");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
