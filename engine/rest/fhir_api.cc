@@ -618,13 +618,14 @@ void SubmitWrite(const Env& env, const Context& ctx, const Responder& responder,
   });
 }
 
-// The response to a criteria failure (FindMatches, ResolveConditionalUpdate).
+// The response to a criteria or search failure (FindMatches,
+// ResolveConditionalUpdate, RunSearch); `header` names what failed, if given.
 RestResponse CriteriaError(const Context& ctx, std::string_view header, const Status& s) {
   const int status = CriteriaHttpStatus(s);
   return OutcomeResponse(
       ctx, status, status >= 500 ? Severity::kFatal : Severity::kError,
       s.code() == StatusCode::kUnimplemented ? IssueType::kNotSupported : IssueTypeFor(status),
-      std::string(header) + ": " + s.message());
+      header.empty() ? s.message() : std::string(header) + ": " + s.message());
 }
 
 // If-None-Exist: the existing resource's response when one matches,
@@ -912,16 +913,7 @@ RestResponse Search(const Env& env, const Context& ctx, const Route& route,
     }
   }
   Result<std::string> bundle = RunSearch(env.store, call);
-  if (!bundle.ok()) {
-    const int status = bundle.status().code() == StatusCode::kInvalidArgument ? 400
-                       : bundle.status().code() == StatusCode::kUnimplemented ? 400
-                                                                              : 500;
-    if (bundle.status().code() == StatusCode::kUnimplemented) {
-      return OutcomeResponse(ctx, status, Severity::kError, IssueType::kNotSupported,
-                             bundle.status().message());
-    }
-    return ErrorResponse(ctx, status, bundle.status().message());
-  }
+  if (!bundle.ok()) return CriteriaError(ctx, "", bundle.status());
   Result<std::string> body = RenderStored(ctx, *bundle);
   if (!body.ok()) return ErrorResponse(ctx, 500, "searchset Bundle: " + body.status().message());
   RestResponse r;

@@ -72,15 +72,15 @@ Result<std::vector<QueryParam>> ParseCriteria(std::string_view criteria);
 
 // THE criteria matcher behind If-None-Exist, ifNoneExist, conditional
 // update and delete, and conditional references in transactions: the
-// current, non-deleted `type` resources matching `criteria`.
-// kUnimplemented for criteria it cannot evaluate (until search: anything
-// but one _id), kInternal for store failures.
+// current, non-deleted `type` resources matching `criteria` (the search
+// matcher with strict handling: kInvalidArgument for unknown or unsupported
+// parameters), kInternal for store failures.
 Result<std::vector<store::StoredResource>> FindMatches(const Env& env, const std::string& type,
                                                        std::span<const QueryParam> criteria);
 
 // THE type-level search behind GET /fhir/{type}?params and search entries
-// of batches and transactions: a searchset Bundle as canonical JSON text.
-// kUnimplemented until search exists.
+// of batches and transactions: a searchset Bundle as canonical JSON text
+// (RunSearch); kInvalidArgument for bad parameters.
 Result<std::string> SearchType(const Env& env, const std::string& type,
                                std::span<const QueryParam> params);
 
@@ -101,9 +101,9 @@ Result<ConditionalTarget> ResolveConditionalUpdate(const Env& env, const std::st
                                                    std::span<const QueryParam> criteria,
                                                    std::string_view body_id);
 
-// The HTTP status for a Status of the interaction layer: HttpStatusFor, but
-// kUnimplemented from FindMatches is the client's unsupported criteria (400
-// not-supported), not a 501 for the whole interaction.
+// The HTTP status for a Status of criteria or a search: HttpStatusFor, but
+// kUnimplemented is the client's unsupported parameter (400 not-supported),
+// not a 501 for the whole interaction.
 int CriteriaHttpStatus(const Status& status);
 
 // The criteria of a request: its query without _format and _pretty.

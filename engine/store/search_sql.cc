@@ -155,7 +155,12 @@ const Clause* ChooseDriver(internal::StoreImpl& impl, internal::Reader& db, cons
 
 class SqlBuilder {
  public:
-  SqlBuilder(internal::StoreImpl& impl, internal::Reader& db) : impl_(impl), db_(db) {}
+  // `drivers`, when given, remembers each (sub)query's driving clause, so a
+  // second statement over the same query (the total after the page) does
+  // not probe again.
+  SqlBuilder(internal::StoreImpl& impl, internal::Reader& db,
+             std::map<const SearchQuery*, const Clause*>* drivers = nullptr)
+      : impl_(impl), db_(db), drivers_(drivers) {}
 
   std::string sql;
   std::vector<Operand> binds;
@@ -415,11 +420,19 @@ class SqlBuilder {
     return true;
   }
 
+  // The clause that drives `q` (ChooseDriver), probed once per builder set.
+  const Clause* DriverOf(const SearchQuery& q) {
+    if (drivers_ == nullptr) return ChooseDriver(impl_, db_, q);
+    auto [it, fresh] = drivers_->try_emplace(&q, nullptr);
+    if (fresh) it->second = ChooseDriver(impl_, db_, q);
+    return it->second;
+  }
+
   // The WHERE conditions of `q` on resource alias `r`: the driving clause
   // (if one is selective) as `r.rid IN (...)` over search_index_value, the
   // type, not deleted, and every other clause.
   void Where(const SearchQuery& q, const std::string& r) {
-    const Clause* driver = ChooseDriver(impl_, db_, q);
+    const Clause* driver = DriverOf(q);
     if (driver != nullptr) {
       const std::size_t mark = sql.size();
       const std::size_t bind_mark = binds.size();
@@ -502,6 +515,7 @@ class SqlBuilder {
  private:
   internal::StoreImpl& impl_;
   internal::Reader& db_;
+  std::map<const SearchQuery*, const Clause*>* drivers_;
   int aliases_ = 0;
 };
 
@@ -630,8 +644,9 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
     } end_read{db.db};
 
     SearchPage result;
+    std::map<const SearchQuery*, const Clause*> drivers;  // shared by page and total
     if (page.count > 0) {
-      SqlBuilder b(*impl_, db);
+      SqlBuilder b(*impl_, db, &drivers);
       b.sql = std::string("SELECT r.rid,r.type,r.id,r.version,r.last_updated,r.json");
       WhereSql(b, query);
       b.OrderBy(query, "r");
@@ -652,7 +667,7 @@ Result<SearchPage> ResourceStore::Search(const SearchQuery& query, const PageReq
       if (page.count > 0 && page.offset == 0 && !result.has_more) {
         result.total = static_cast<std::int64_t>(result.hits.size());
       } else {
-        SqlBuilder b(*impl_, db);
+        SqlBuilder b(*impl_, db, &drivers);
         b.sql = "SELECT count(*)";
         WhereSql(b, query);
         internal::CachedStatement cached(db, b.sql);
