@@ -14,6 +14,7 @@
 #include "engine/json/json_parser.h"
 #include "engine/rest/fhir_api.h"
 #include "engine/rest/http_server.h"
+#include "engine/rest/path_router.h"
 #include "engine/search/search_request.h"
 #include "engine/store/resource_store.h"
 
@@ -141,7 +142,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   api_options.software_version = FHIR_ENGINE_VERSION;
   api_options.parse_limits.max_document_bytes = config.max_body_bytes;
   auto api = std::make_unique<rest::FhirApi>(*store, api_options);
-  server->Serve(*api);
+  // Endpoints besides the FHIR API register here; everything else is FHIR's.
+  auto router = std::make_unique<rest::PathRouter>(*api);
+  server->Serve(*router);
   log::Write(log::Level::kInfo, "listening",
              {{"host", config.host},
               {"port", server->port()},
@@ -159,6 +162,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   // which the server still owns.
   store.reset();
   server.reset();
+  router.reset();
   api.reset();
   log::Write(log::Level::kInfo, "stopped");
   restore_signals();

@@ -242,6 +242,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request.if_modified_since = Joined(req, "If-Modified-Since");
     request.if_none_exist = Joined(req, "If-None-Exist");
     request.prefer = Joined(req, "Prefer");
+    request.authorization = Joined(req, "Authorization");
+    request.remote_address = client_;
     request.body = std::move(req.body());
     parser_.reset();
     if (server_.limiter.enabled() && !server_.limiter.Allow(client_, Clock::now())) {

@@ -21,6 +21,8 @@ struct RestRequest {
   std::string if_modified_since;
   std::string if_none_exist;
   std::string prefer;
+  std::string authorization;   // the Authorization header: never logged
+  std::string remote_address;  // the client's IP address
   std::string body;
 };
 
