@@ -22,14 +22,14 @@ TEST(ServerConfig, EmptyObjectGivesTheDefaults) {
 
 TEST(ServerConfig, ReadsEveryKey) {
   Result<ServerConfig> c = ParseServerConfig(R"({
-    "server": {"host": "0.0.0.0", "port": 0, "threads": 3, "base-url": "https://fhir.example/fhir/",
+    "server": {"host": "127.0.0.2", "port": 0, "threads": 3, "base-url": "https://fhir.example/fhir/",
                "limits": {"max-body-bytes": 1000, "max-header-bytes": 2048,
                           "request-timeout-ms": 500, "idle-timeout-ms": 700,
                           "max-connections": 9}},
     "store": {"database": "/var/lib/fe.db", "durability": "normal"}})",
                                              "c.json");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->host, "0.0.0.0");
+  EXPECT_EQ(c->host, "127.0.0.2");
   EXPECT_EQ(c->port, 0);
   EXPECT_EQ(c->EffectiveThreads(), 3);
   EXPECT_EQ(c->base_url, "https://fhir.example/fhir");
