@@ -22,6 +22,9 @@ constexpr std::string_view kUsage =
     "  serve [--config FILE] [--host H] [--port P] [--database PATH]\n"
     "                                         run the FHIR REST server (base /fhir) until\n"
     "                                         SIGTERM or SIGINT; --port 0 picks a free port\n"
+    "  smart-keygen --alg ES384|RS384 --kid ID --out PREFIX\n"
+    "                                         a SMART Backend Services key pair: PREFIX.key.pem\n"
+    "                                         (private, mode 0600) and PREFIX.jwks.json (public)\n"
     "  version                                print the engine and FHIR versions\n"
     "  help                                   print this text\n"
     "\n"
@@ -68,6 +71,7 @@ int RunCli(std::span<const std::string_view> args, std::ostream& out, std::ostre
   if (command == "validate") return RunValidate(rest, out, err);
   if (command == "serve") return RunServe(rest, out, err);
   if (command == "fhirpath") return RunFhirpath(rest, out, err);
+  if (command == "smart-keygen") return RunSmartKeygen(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "fhir-engine " FHIR_ENGINE_VERSION " (FHIR R4 4.0.1)\n";
     return kExitOk;

@@ -10,11 +10,15 @@
 
 #include "engine/app/cli.h"
 #include "engine/app/server_config.h"
+#include "engine/auth/access_guard.h"
+#include "engine/auth/token_endpoint.h"
+#include "engine/auth/token_service.h"
 #include "engine/core/log.h"
 #include "engine/json/json_parser.h"
 #include "engine/rest/fhir_api.h"
 #include "engine/rest/http_server.h"
 #include "engine/rest/path_router.h"
+#include "engine/rest/route.h"
 #include "engine/search/search_request.h"
 #include "engine/store/resource_store.h"
 
@@ -75,6 +79,10 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   if (host) config.host = *host;
   if (port) config.port = *port;
   if (database) config.database = *database;
+  if (Status s = auth::CheckAuthModeForHost(config.auth, config.host); !s.ok()) {
+    err << "fhir-engine serve: " << s.message() << "\n";
+    return kExitUsage;
+  }
 
   // From here on SIGINT and SIGTERM are blocked in every thread (the store's
   // writer and the io threads inherit the mask); this thread takes them with
@@ -141,9 +149,38 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
                                                         std::to_string(server->port()) + "/fhir";
   api_options.software_version = FHIR_ENGINE_VERSION;
   api_options.parse_limits.max_document_bytes = config.max_body_bytes;
+  // SMART Backend Services: the token endpoint, discovery, and the guard.
+  std::unique_ptr<auth::TokenService> tokens;
+  std::unique_ptr<auth::TokenEndpoint> token_endpoint;
+  std::unique_ptr<auth::SmartConfigurationEndpoint> smart_configuration;
+  std::unique_ptr<auth::SmartAccessGuard> guard;
+  if (config.auth.mode == auth::AuthMode::kSmart) {
+    auth::TokenServiceOptions token_options;
+    token_options.token_url = auth::TokenUrlForBase(api_options.base_url);
+    token_options.token_lifetime = config.auth.token_lifetime;
+    tokens = std::make_unique<auth::TokenService>(token_options, config.auth.clients);
+    token_endpoint = std::make_unique<auth::TokenEndpoint>(*tokens);
+    smart_configuration = std::make_unique<auth::SmartConfigurationEndpoint>(*tokens);
+    guard = std::make_unique<auth::SmartAccessGuard>(*tokens);
+    api_options.access_policy = guard.get();
+    log::Write(
+        log::Level::kInfo, "auth: SMART Backend Services",
+        {{"token_endpoint", token_options.token_url}, {"clients", config.auth.clients.size()}});
+  } else {
+    log::Write(log::Level::kWarning,
+               "auth is off: every client on this host may read and write everything "
+               "(for the local demo only; see docs/security.md)",
+               {{"host", config.host}});
+  }
   auto api = std::make_unique<rest::FhirApi>(*store, api_options);
   // Endpoints besides the FHIR API register here; everything else is FHIR's.
   auto router = std::make_unique<rest::PathRouter>(*api);
+  if (tokens) {
+    router->AddExact("/auth/token", *token_endpoint);
+    router->AddExact("/.well-known/smart-configuration", *smart_configuration);
+    router->AddExact(std::string(rest::kFhirBasePath) + "/.well-known/smart-configuration",
+                     *smart_configuration);
+  }
   server->Serve(*router);
   log::Write(log::Level::kInfo, "listening",
              {{"host", config.host},
@@ -164,6 +201,10 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   server.reset();
   router.reset();
   api.reset();
+  guard.reset();
+  smart_configuration.reset();
+  token_endpoint.reset();
+  tokens.reset();
   log::Write(log::Level::kInfo, "stopped");
   restore_signals();
   return kExitOk;

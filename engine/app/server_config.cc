@@ -162,7 +162,17 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
              }},
         });
   };
-  FE_RETURN_IF_ERROR(r.Object("$", doc->root(), {{"server", server}, {"store", store}}));
+  const Fn auth = [&](const std::string& path, const json::Value& v) {
+    Result<auth::AuthConfig> parsed = auth::ParseAuthConfig(v, std::string(source) + ": " + path);
+    if (!parsed.ok()) return parsed.status();
+    c.auth = std::move(parsed).value();
+    return Status::Ok();
+  };
+  FE_RETURN_IF_ERROR(
+      r.Object("$", doc->root(), {{"server", server}, {"store", store}, {"auth", auth}}));
+  if (Status s = auth::CheckAuthModeForHost(c.auth, c.host); !s.ok()) {
+    return InvalidArgument(std::string(source) + ": " + s.message());
+  }
   return c;
 }
 

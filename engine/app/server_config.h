@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/auth/auth_config.h"
 #include "engine/core/status.h"
 #include "engine/store/resource_store.h"
 
@@ -23,7 +24,8 @@ namespace fhirengine::app {
 //                 "max-connections": 1024,
 //                 "max-requests-per-second-per-client": 0 }
 //   },
-//   "store": { "database": "fhir-engine.db", "durability": "full" }
+//   "store": { "database": "fhir-engine.db", "durability": "full" },
+//   "auth": { "mode": "smart", ... }   (engine/auth/auth_config.h, docs/security.md)
 // }
 // Every key is optional; the defaults are below.
 struct ServerConfig {
@@ -39,6 +41,8 @@ struct ServerConfig {
   std::size_t max_requests_per_second_per_client = 0;  // 0: no limit
   std::string database = "fhir-engine.db";             // relative to the working directory
   store::Durability durability = store::Durability::kFull;
+  // Absent: off, which only a loopback host may have.
+  auth::AuthConfig auth;
 
   // `threads`, or the default when 0.
   int EffectiveThreads() const;

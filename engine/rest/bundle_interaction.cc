@@ -129,7 +129,8 @@ std::optional<std::string> RelativeUrl(std::string_view url, const std::string& 
 
 // Parses entry.request and checks entry.resource against it; validates the
 // resource. The plan, or the entry's failure in plan.reply (kDone).
-EntryPlan PlanEntry(const Env& env, json::Document& doc, json::Value& entry, std::size_t index) {
+EntryPlan PlanEntry(const Env& env, const Context& ctx, json::Document& doc, json::Value& entry,
+                    std::size_t index) {
   EntryPlan plan;
   plan.index = index;
   auto fail = [&](int status, std::string message, std::optional<IssueType> type = std::nullopt) {
@@ -158,6 +159,10 @@ EntryPlan PlanEntry(const Env& env, json::Document& doc, json::Value& entry, std
                 "request " + std::string(*method) + " " + std::string(*url) + ": " + e->message);
   }
   const Route& route = std::get<Route>(routed);
+  if (std::optional<std::string> denied = AccessDenied(ctx, route, target->query)) {
+    return fail(403, "request " + std::string(*method) + " " + std::string(*url) + ": " + *denied,
+                IssueType::kForbidden);
+  }
   plan.type = route.type;
   plan.id = route.id;
   plan.head = *method == "HEAD";
@@ -790,7 +795,7 @@ void HandleBundle(const Env& env, const Context& ctx, const RestRequest& req,
   }
   t->plans.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    t->plans.push_back(PlanEntry(env, t->doc, entries->elements()[i], i));
+    t->plans.push_back(PlanEntry(env, ctx, t->doc, entries->elements()[i], i));
   }
   if (transaction) return Transaction(env, ctx, std::move(t), responder);
   Batch(env, ctx, t->plans, responder);

@@ -67,6 +67,80 @@ RestResponse ErrorResponse(const Context& ctx, int status, std::string message) 
                          IssueTypeFor(status), std::move(message));
 }
 
+std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
+                                        std::span<const QueryParam> params) {
+  if (!ctx.access) return std::nullopt;
+  auto need = [&ctx](std::string_view type, AccessRight right,
+                     std::string_view what) -> std::optional<std::string> {
+    std::optional<std::string> missing = ctx.access->MissingScope(type, right);
+    if (!missing) return std::nullopt;
+    return "the access token's scopes do not allow " + std::string(what) + " (it needs scope " +
+           *missing + ")";
+  };
+  const std::string& type = route.type;
+  std::optional<std::string> denied;
+  bool search = false;
+  switch (route.interaction) {
+    case Interaction::kHealth:
+    case Interaction::kCapabilities:
+    case Interaction::kBatch:  // each entry is checked on its own
+      return std::nullopt;
+    case Interaction::kRead:
+    case Interaction::kVread:
+    case Interaction::kHistoryInstance:
+      denied = need(type, AccessRight::kRead, "reading " + type);
+      break;
+    case Interaction::kCreate:
+      denied = need(type, AccessRight::kCreate, "creating a " + type);
+      break;
+    case Interaction::kUpdate:
+    case Interaction::kPatch:
+    case Interaction::kConditionalUpdate:
+      denied = need(type, AccessRight::kUpdate, "updating a " + type);
+      break;
+    case Interaction::kDelete:
+    case Interaction::kConditionalDelete:
+      denied = need(type, AccessRight::kDelete, "deleting a " + type);
+      break;
+    case Interaction::kSearchType:
+      search = true;
+      [[fallthrough]];
+    case Interaction::kHistoryType:
+      denied = need(type, AccessRight::kSearch, "searching " + type);
+      break;
+    case Interaction::kSearchSystem:
+      search = true;
+      [[fallthrough]];
+    case Interaction::kHistorySystem:
+      denied = need("*", AccessRight::kSearch, "a search or history across all types");
+      break;
+  }
+  if (denied || !search) return denied;
+  // Included resources are read: _include=Src:param:Target reads Target
+  // (any type without one), _revinclude=Src:param reads Src; :iterate can
+  // reach any type.
+  for (const QueryParam& p : params) {
+    const bool include = p.name == "_include";
+    const bool revinclude = p.name == "_revinclude";
+    if (!include && !revinclude && !p.name.starts_with("_include:") &&
+        !p.name.starts_with("_revinclude:")) {
+      continue;
+    }
+    std::string included = "*";
+    const std::size_t first = p.value.find(':');
+    if (revinclude) {
+      included = p.value.substr(0, first);
+    } else if (include && first != std::string::npos) {
+      const std::size_t second = p.value.find(':', first + 1);
+      if (second != std::string::npos) included = p.value.substr(second + 1);
+    }
+    if (included.empty()) included = "*";
+    denied = need(included, AccessRight::kRead, p.name + "=" + p.value);
+    if (denied) return denied;
+  }
+  return std::nullopt;
+}
+
 Result<std::string> RenderStored(const Context& ctx, const std::string& stored_json) {
   if (ctx.format == fhir::Format::kJson && !ctx.pretty) return stored_json;
   Result<json::Document> doc = json::Parse(stored_json);
@@ -962,12 +1036,37 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
   const std::string* pretty = target->Find("_pretty");
   ctx.pretty = pretty != nullptr && *pretty == "true";
   ctx.prefer = ParsePreferReturn(request.prefer);
+  const Route* matched = std::get_if<Route>(&routed);
+  if (options_.access_policy != nullptr &&
+      (matched == nullptr || matched->interaction != Interaction::kCapabilities)) {
+    Result<std::shared_ptr<const RequestAccess>> access =
+        options_.access_policy->Authenticate(request);
+    if (!access.ok()) {
+      RestResponse r = ErrorResponse(ctx, 401, access.status().message());
+      r.AddHeader("WWW-Authenticate", request.authorization.empty()
+                                          ? "Bearer realm=\"fhir\""
+                                          : "Bearer realm=\"fhir\", error=\"invalid_token\"");
+      return responder.reply(std::move(r));
+    }
+    ctx.access = std::move(access).value();
+  }
   if (const RouteError* error = std::get_if<RouteError>(&routed)) {
     RestResponse r = ErrorResponse(ctx, error->http_status, error->message);
     if (!error->allow.empty()) r.AddHeader("Allow", error->allow);
     return responder.reply(std::move(r));
   }
   const Route& route = std::get<Route>(routed);
+  if (ctx.access) {
+    std::vector<QueryParam> params = target->query;
+    if (request.method == "POST" && (route.interaction == Interaction::kSearchType ||
+                                     route.interaction == Interaction::kSearchSystem)) {
+      // The form body's parameters count too; a malformed one is Search's 400.
+      (void)ParseQueryString(request.body, params);
+    }
+    if (std::optional<std::string> denied = AccessDenied(ctx, route, params)) {
+      return responder.reply(ErrorResponse(ctx, 403, *denied));
+    }
+  }
   const Env env{store_, options_};
   switch (route.interaction) {
     case Interaction::kHealth:
@@ -1046,6 +1145,10 @@ validation::IssueType IssueTypeFor(int http_status) {
     case 415:
     case 501:
       return IssueType::kNotSupported;
+    case 401:
+      return IssueType::kLogin;
+    case 403:
+      return IssueType::kForbidden;
     case 408:
       return IssueType::kTimeout;
     case 409:

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "engine/core/limits.h"
+#include "engine/rest/access_policy.h"
 #include "engine/rest/rest_types.h"
 #include "engine/store/resource_store.h"
 #include "engine/validation/issue.h"
@@ -28,6 +29,11 @@ struct FhirApiOptions {
   std::size_t max_history_count = 1000;
   // Most entries in one batch or transaction Bundle; more are refused (413).
   std::size_t max_bundle_entries = 10'000;
+  // Who may do what (engine/auth's SMART guard); must outlive the API.
+  // nullptr: every request is allowed. With a policy every request but GET
+  // /fhir/metadata needs credentials (401 login) and each interaction,
+  // Bundle entries included, needs its right on its type (403 forbidden).
+  const AccessPolicy* access_policy = nullptr;
 };
 
 // Shared by all io threads; holds no mutable state after construction.

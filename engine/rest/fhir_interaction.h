@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -28,6 +29,8 @@ struct Context {
   fhir::Format format = fhir::Format::kJson;
   bool pretty = false;
   PreferReturn prefer = PreferReturn::kUnspecified;
+  // What the request's credentials allow; null when no policy is set.
+  std::shared_ptr<const RequestAccess> access;
 };
 
 // The shared state every interaction needs.
@@ -35,6 +38,13 @@ struct Env {
   store::ResourceStore& store;
   const FhirApiOptions& options;
 };
+
+// Why `ctx.access` does not allow `route` with the search parameters
+// `params` (their _include and _revinclude need read on the types they
+// pull in): the 403 message naming the missing scope, or nullopt when it is
+// allowed (always, without an access policy).
+std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
+                                        std::span<const QueryParam> params);
 
 // An OperationOutcome response in the negotiated format.
 RestResponse IssuesResponse(const Context& ctx, int status,

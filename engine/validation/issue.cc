@@ -57,6 +57,10 @@ std::string_view IssueTypeCode(IssueType t) {
       return "throttled";
     case IssueType::kTimeout:
       return "timeout";
+    case IssueType::kLogin:
+      return "login";
+    case IssueType::kForbidden:
+      return "forbidden";
   }
   return "invalid";
 }

@@ -34,6 +34,8 @@ enum class IssueType {
   kTransient,  // try again later (HTTP 503)
   kThrottled,  // too many requests from this client (HTTP 429)
   kTimeout,
+  kLogin,      // security: no valid credentials (HTTP 401)
+  kForbidden,  // security: credentials valid, access outside their scopes (HTTP 403)
 };
 
 std::string_view SeverityCode(Severity s);

@@ -22,14 +22,14 @@ TEST(ServerConfig, EmptyObjectGivesTheDefaults) {
 
 TEST(ServerConfig, ReadsEveryKey) {
   Result<ServerConfig> c = ParseServerConfig(R"({
-    "server": {"host": "0.0.0.0", "port": 0, "threads": 3, "base-url": "https://fhir.example/fhir/",
+    "server": {"host": "127.0.0.2", "port": 0, "threads": 3, "base-url": "https://fhir.example/fhir/",
                "limits": {"max-body-bytes": 1000, "max-header-bytes": 2048,
                           "request-timeout-ms": 500, "idle-timeout-ms": 700,
                           "max-connections": 9}},
     "store": {"database": "/var/lib/fe.db", "durability": "normal"}})",
                                              "c.json");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->host, "0.0.0.0");
+  EXPECT_EQ(c->host, "127.0.0.2");
   EXPECT_EQ(c->port, 0);
   EXPECT_EQ(c->EffectiveThreads(), 3);
   EXPECT_EQ(c->base_url, "https://fhir.example/fhir");
@@ -53,7 +53,7 @@ TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
             "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections, "
             "max-requests-per-second-per-client)");
   EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
-            "demo.json: $.sever: unknown key (known here: server, store)");
+            "demo.json: $.sever: unknown key (known here: server, store, auth)");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
             "demo.json: $.server.port: expected an integer from 0 to 65535, found 70000");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": "80"}})"),
@@ -81,6 +81,18 @@ TEST(ServerConfig, TheDemoConfigLoads) {
 TEST(ServerConfig, MissingFileIsAnIoError) {
   Result<ServerConfig> c = LoadServerConfig("/nonexistent/config.json");
   EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+}
+
+TEST(ServerConfig, AuthIsOffByDefaultAndOnlyOnLoopback) {
+  Result<ServerConfig> c = ParseServerConfig("{}", "demo.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->auth.mode, auth::AuthMode::kOff);
+  EXPECT_EQ(ErrorOf(R"({"server": {"host": "0.0.0.0"}})"),
+            "demo.json: auth.mode off is for the local demo only: the server listens on 0.0.0.0; "
+            "set \"auth\": {\"mode\": \"smart\", ...} (see docs/security.md) or listen on "
+            "127.0.0.1");
+  EXPECT_EQ(ErrorOf(R"({"auth": {"mode": "sometimes"}})"),
+            "demo.json: $.auth.mode: expected \"smart\" or \"off\", found \"sometimes\"");
 }
 
 }  // namespace
