@@ -133,6 +133,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   http.max_requests_per_second_per_client =
       static_cast<double>(config.max_requests_per_second_per_client);
   http.server_name = "fhir-engine/" FHIR_ENGINE_VERSION;
+  http.tls.cert_file = config.tls_cert_file;
+  http.tls.key_file = config.tls_key_file;
+  http.tls.client_ca_file = config.tls_client_ca_file;
   Result<std::unique_ptr<rest::HttpServer>> listening = rest::HttpServer::Listen(http);
   if (!listening.ok()) {
     log::Write(log::Level::kError, "cannot listen", {{"error", listening.status().message()}});
@@ -144,8 +147,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   std::unique_ptr<rest::HttpServer> server = std::move(listening).value();
 
   rest::FhirApiOptions api_options;
+  const std::string scheme = http.tls.enabled() ? "https://" : "http://";
   api_options.base_url = !config.base_url.empty() ? config.base_url
-                                                  : "http://" + UrlHost(config.host) + ":" +
+                                                  : scheme + UrlHost(config.host) + ":" +
                                                         std::to_string(server->port()) + "/fhir";
   api_options.software_version = FHIR_ENGINE_VERSION;
   api_options.parse_limits.max_document_bytes = config.max_body_bytes;
@@ -187,6 +191,8 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
               {"port", server->port()},
               {"base", api_options.base_url},
               {"database", config.database},
+              {"tls", http.tls.enabled()},
+              {"client_certificates", !http.tls.client_ca_file.empty()},
               {"threads", http.threads}});
 
   int signal_number = 0;

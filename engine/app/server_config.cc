@@ -2,6 +2,7 @@
 #include "engine/app/server_config.h"
 
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <thread>
 #include <utility>
@@ -120,6 +121,20 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                                                            })},
         });
   };
+  const Fn tls = [&](const std::string& path, const json::Value& v) {
+    auto file = [&](std::string& out) -> Fn {
+      return [&](const std::string& p, const json::Value& x) { return r.String(p, x, out); };
+    };
+    FE_RETURN_IF_ERROR(r.Object(path, v,
+                                {
+                                    {"cert-file", file(c.tls_cert_file)},
+                                    {"key-file", file(c.tls_key_file)},
+                                    {"client-ca-file", file(c.tls_client_ca_file)},
+                                }));
+    if (c.tls_cert_file.empty()) return r.Error(path + ".cert-file", "required with tls");
+    if (c.tls_key_file.empty()) return r.Error(path + ".key-file", "required with tls");
+    return Status::Ok();
+  };
   const Fn server = [&](const std::string& path, const json::Value& v) {
     return r.Object(
         path, v,
@@ -139,6 +154,7 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                return Status::Ok();
              }},
             {"limits", limits},
+            {"tls", tls},
         });
   };
   const Fn store = [&](const std::string& path, const json::Value& v) {
@@ -179,7 +195,16 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
 Result<ServerConfig> LoadServerConfig(const std::string& path) {
   Result<std::string> text = ReadFile(path, kMaxConfigBytes);
   if (!text.ok()) return text.status();
-  return ParseServerConfig(*text, path);
+  Result<ServerConfig> config = ParseServerConfig(*text, path);
+  if (!config.ok()) return config;
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  for (std::string* file :
+       {&config->tls_cert_file, &config->tls_key_file, &config->tls_client_ca_file}) {
+    if (!file->empty() && std::filesystem::path(*file).is_relative()) {
+      *file = (dir / *file).lexically_normal().string();
+    }
+  }
+  return config;
 }
 
 }  // namespace fhirengine::app

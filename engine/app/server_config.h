@@ -22,17 +22,23 @@ namespace fhirengine::app {
 //     "limits": { "max-body-bytes": 16777216, "max-header-bytes": 16384,
 //                 "request-timeout-ms": 30000, "idle-timeout-ms": 60000,
 //                 "max-connections": 1024,
-//                 "max-requests-per-second-per-client": 0 }
+//                 "max-requests-per-second-per-client": 0 },
+//     "tls": { "cert-file": "server.pem", "key-file": "server.key",
+//              "client-ca-file": "clients-ca.pem" }
 //   },
 //   "store": { "database": "fhir-engine.db", "durability": "full" },
 //   "auth": { "mode": "smart", ... }   (engine/auth/auth_config.h, docs/security.md)
 // }
-// Every key is optional; the defaults are below.
+// Every key is optional; the defaults are below. With "tls" (cert-file and
+// key-file required, client-ca-file optional: clients must then present a
+// certificate that CA signed) the server speaks HTTPS only. Relative TLS
+// paths are relative to the configuration file's directory (LoadServerConfig;
+// ParseServerConfig leaves them as written).
 struct ServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   int threads = 0;       // 0: the hardware threads, at least 2
-  std::string base_url;  // empty: http://host:port/fhir
+  std::string base_url;  // empty: http://host:port/fhir (https:// with TLS)
   std::size_t max_body_bytes = 16u << 20;
   std::size_t max_header_bytes = 16u << 10;
   std::chrono::milliseconds request_timeout{30'000};
@@ -41,6 +47,9 @@ struct ServerConfig {
   std::size_t max_requests_per_second_per_client = 0;  // 0: no limit
   std::string database = "fhir-engine.db";             // relative to the working directory
   store::Durability durability = store::Durability::kFull;
+  std::string tls_cert_file;       // empty: plain HTTP
+  std::string tls_key_file;        // set exactly when tls_cert_file is
+  std::string tls_client_ca_file;  // optional
   // Absent: off, which only a loopback host may have.
   auth::AuthConfig auth;
 

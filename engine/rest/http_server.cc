@@ -6,8 +6,15 @@
 // the whole request) -> handling (no deadline: the handler answers, maybe
 // from the store's writer via Responder::resume) -> writing -> idle again,
 // or closing (send side shut, the rest of the input discarded briefly so the
-// client reads our last response instead of a TCP reset).
+// client reads our last response instead of a TCP reset). With TLS the
+// Session is the same template over beast::ssl_stream (Beast's
+// advanced_server_flex): a handshake with the request deadline comes first,
+// and closing sends close_notify instead of shutting the TCP send side.
 #include "engine/rest/http_server.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <array>
 #include <boost/asio/dispatch.hpp>
@@ -15,11 +22,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -37,7 +49,10 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using Clock = std::chrono::steady_clock;
 
 // After a Connection: close response: how long and how much of the client's
@@ -64,7 +79,15 @@ std::string Joined(const http::request<http::string_body>& req, std::string_view
   return out;
 }
 
-class Session;
+// What the server needs of a connection, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Start() = 0;
+  // Thread-safe: the work runs on the session's strand.
+  virtual void BeginShutdown() = 0;
+  virtual void ForceClose() = 0;
+};
 
 // Everything the server and its sessions share.
 struct ServerState {
@@ -74,18 +97,19 @@ struct ServerState {
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
   void Unregister(std::uint64_t id);
-  std::vector<std::shared_ptr<Session>> LiveSessions();
+  std::vector<std::shared_ptr<SessionBase>> LiveSessions();
   void Shutdown(std::chrono::milliseconds grace);
 
   const HttpServerOptions options;
   RateLimiter limiter;
   RequestHandler* handler = nullptr;  // set by Serve
+  std::optional<ssl::context> tls;    // set by Listen when TLS is configured
 
   // Declared before the io_context: sessions destroyed with its queued
   // handlers still unregister here.
   mutable std::mutex mutex;
   std::condition_variable sessions_changed;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
   std::uint64_t next_session_id = 0;
   bool shutdown_started = false;
   bool shutdown_done = false;
@@ -106,35 +130,69 @@ struct HttpServer::Impl : ServerState {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// Stream: PlainStream (HTTP) or TlsStream (HTTPS).
+template <typename Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(ServerState& server, std::uint64_t id, tcp::socket&& socket)
-      : server_(server), id_(id), stream_(std::move(socket)) {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `tls_args`: the ssl::context for a TlsStream, nothing for a PlainStream.
+  template <typename... TlsArgs>
+  Session(ServerState& server, std::uint64_t id, tcp::socket&& socket, TlsArgs&... tls_args)
+      : server_(server), id_(id), stream_(std::move(socket), tls_args...) {
     beast::error_code ec;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    const tcp::endpoint peer = Tcp().socket().remote_endpoint(ec);
     if (!ec) client_ = peer.address().to_string();
   }
-  ~Session() { server_.Unregister(id_); }
+  ~Session() override { server_.Unregister(id_); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void Start() {
+  void Start() override {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::WaitForRequest, shared_from_this()));
+                  beast::bind_front_handler(&Session::Begin, this->shared_from_this()));
   }
-  // Thread-safe: the work runs on the session's strand.
-  void BeginShutdown() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->OnShutdown(); });
+  void BeginShutdown() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->OnShutdown(); });
   }
-  void ForceClose() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void ForceClose() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->Warn("connection cut off at shutdown");
       self->CloseNow();
     });
   }
 
  private:
-  enum class State { kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
+  enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  void Begin() {
+    if constexpr (kTls) {
+      state_ = State::kHandshake;
+      if (shutting_down_) return CloseNow();
+      Tcp().expires_after(options().request_timeout);
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+    } else {
+      WaitForRequest();
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (state_ == State::kClosed) return;
+    if (ec) {
+      // Scanners, plain HTTP on the HTTPS port, untrusted client
+      // certificates: common and harmless, so info, and only OpenSSL's reason.
+      log::Write(log::Level::kInfo, "TLS handshake failed",
+                 {{"conn", id_},
+                  {"client", client_},
+                  {"error", ec == beast::error::timeout ? "timed out" : ec.message()}});
+      return CloseNow();
+    }
+    WaitForRequest();
+  }
 
   const HttpServerOptions& options() const { return server_.options; }
 
@@ -146,9 +204,10 @@ class Session : public std::enable_shared_from_this<Session> {
     path_.clear();
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is waiting
     state_ = State::kIdle;
-    stream_.expires_after(options().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            beast::bind_front_handler(&Session::OnIdleData, shared_from_this()));
+    Tcp().expires_after(options().idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        beast::bind_front_handler(&Session::OnIdleData, this->shared_from_this()));
   }
 
   void OnIdleData(beast::error_code ec, std::size_t n) {
@@ -167,9 +226,10 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(static_cast<std::uint64_t>(options().max_body_bytes));
     // One deadline for the whole request: a client that trickles bytes is
     // cut off when it passes, whatever it has sent by then.
-    stream_.expires_after(options().request_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    Tcp().expires_after(options().request_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, std::size_t) {
@@ -182,8 +242,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) return Dispatch();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, req.version());
-      http::async_write(stream_, *continue_,
-                        beast::bind_front_handler(&Session::OnContinueSent, shared_from_this()));
+      http::async_write(
+          stream_, *continue_,
+          beast::bind_front_handler(&Session::OnContinueSent, this->shared_from_this()));
       return;
     }
     ReadBody();
@@ -197,7 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+                     beast::bind_front_handler(&Session::OnBody, this->shared_from_this()));
   }
 
   void OnBody(beast::error_code ec, std::size_t) {
@@ -227,7 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Dispatch() {
     state_ = State::kHandling;
-    stream_.expires_never();
+    Tcp().expires_never();
     http::request<http::string_body>& req = parser_->get();
     keep_alive_ = req.keep_alive();
     head_ = req.method() == http::verb::head;
@@ -254,7 +315,7 @@ class Session : public std::enable_shared_from_this<Session> {
       limited.AddHeader("Retry-After", "1");
       return Send(std::move(limited));
     }
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     Responder responder{[self](std::function<void()> work) {
                           net::post(self->stream_.get_executor(), std::move(work));
                         },
@@ -298,9 +359,9 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.body() = std::move(r.body);
       response_.prepare_payload();
     }
-    stream_.expires_after(options().request_timeout);
+    Tcp().expires_after(options().request_timeout);
     http::async_write(stream_, response_,
-                      beast::bind_front_handler(&Session::OnWritten, shared_from_this()));
+                      beast::bind_front_handler(&Session::OnWritten, this->shared_from_this()));
   }
 
   void OnWritten(beast::error_code ec, std::size_t bytes) {
@@ -331,25 +392,34 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Linger() {
     state_ = State::kClosing;
+    if constexpr (kTls) {
+      // close_notify, then wait (briefly) for the client's or its close.
+      Tcp().expires_after(std::min(kLingerTime, options().request_timeout));
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
+      return;
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::min(kLingerTime, options().request_timeout));
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().expires_after(std::min(kLingerTime, options().request_timeout));
     lingered_ = 0;
-    stream_.async_read_some(net::buffer(discard_),
-                            beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+    stream_.async_read_some(
+        net::buffer(discard_),
+        beast::bind_front_handler(&Session::OnLinger, this->shared_from_this()));
   }
 
   void OnLinger(beast::error_code ec, std::size_t n) {
     if (state_ == State::kClosed) return;
     lingered_ += n;
     if (ec || lingered_ > kMaxLingerBytes) return CloseNow();
-    stream_.async_read_some(net::buffer(discard_),
-                            beast::bind_front_handler(&Session::OnLinger, shared_from_this()));
+    stream_.async_read_some(
+        net::buffer(discard_),
+        beast::bind_front_handler(&Session::OnLinger, this->shared_from_this()));
   }
 
   void OnShutdown() {
     shutting_down_ = true;
-    if (state_ == State::kIdle) CloseNow();
+    if (state_ == State::kIdle || state_ == State::kHandshake) CloseNow();
     // Otherwise the request in flight finishes; its response closes.
   }
 
@@ -357,8 +427,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().close();
   }
 
   void Warn(std::string_view what) {
@@ -368,14 +438,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ServerState& server_;
   const std::uint64_t id_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::string client_;  // the peer's address, for the per-client rate limit
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> response_;
   std::array<char, 16384> discard_{};
-  State state_ = State::kIdle;
+  State state_ = State::kHandshake;
   bool shutting_down_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
@@ -405,12 +475,16 @@ void ServerState::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  std::shared_ptr<Session> session;
+  std::shared_ptr<SessionBase> session;
   {
     std::lock_guard lock(mutex);
     if (!shutdown_started && sessions.size() < options.max_connections) {
       const std::uint64_t id = ++next_session_id;
-      session = std::make_shared<Session>(*this, id, std::move(socket));
+      if (tls) {
+        session = std::make_shared<Session<TlsStream>>(*this, id, std::move(socket), *tls);
+      } else {
+        session = std::make_shared<Session<PlainStream>>(*this, id, std::move(socket));
+      }
       sessions.emplace(id, session);
     }
   }
@@ -438,9 +512,9 @@ void ServerState::Unregister(std::uint64_t id) {
   sessions_changed.notify_all();
 }
 
-std::vector<std::shared_ptr<Session>> ServerState::LiveSessions() {
+std::vector<std::shared_ptr<SessionBase>> ServerState::LiveSessions() {
   std::lock_guard lock(mutex);
-  std::vector<std::shared_ptr<Session>> out;
+  std::vector<std::shared_ptr<SessionBase>> out;
   for (auto& [id, weak] : sessions) {
     if (auto s = weak.lock()) out.push_back(std::move(s));
   }
@@ -471,7 +545,7 @@ void ServerState::Shutdown(std::chrono::milliseconds grace) {
   });
   closed.get_future().wait();
   {
-    std::vector<std::shared_ptr<Session>> live = LiveSessions();
+    std::vector<std::shared_ptr<SessionBase>> live = LiveSessions();
     log::Write(log::Level::kInfo, "stopped accepting", {{"connections", live.size()}});
     for (const auto& s : live) s->BeginShutdown();
   }
@@ -481,7 +555,7 @@ void ServerState::Shutdown(std::chrono::milliseconds grace) {
     drained = sessions_changed.wait_for(lock, grace, [&] { return sessions.empty(); });
   }
   if (!drained) {
-    std::vector<std::shared_ptr<Session>> live = LiveSessions();
+    std::vector<std::shared_ptr<SessionBase>> live = LiveSessions();
     log::Write(log::Level::kWarning, "grace period over: cutting off connections",
                {{"connections", live.size()}});
     for (const auto& s : live) s->ForceClose();
@@ -503,6 +577,65 @@ void ServerState::Shutdown(std::chrono::milliseconds grace) {
   sessions_changed.notify_all();
 }
 
+namespace {
+
+Status CheckReadable(const std::string& what, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError(what + " '" + path + "': cannot read: " + std::strerror(errno));
+  return Status::Ok();
+}
+
+// The server's TLS context: TLS 1.2 or later with OpenSSL's default cipher
+// lists, the certificate and its key, and optionally client verification.
+Status LoadServerTls(const TlsServerOptions& t, std::optional<ssl::context>& out) {
+  if (t.key_file.empty()) return InvalidArgument("TLS: a certificate needs its key file");
+  FE_RETURN_IF_ERROR(CheckReadable("TLS certificate file", t.cert_file));
+  FE_RETURN_IF_ERROR(CheckReadable("TLS key file", t.key_file));
+  ssl::context& ctx = out.emplace(ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression |
+                  ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(t.cert_file, ec);
+  if (ec) {
+    return InvalidArgument("TLS certificate file '" + t.cert_file +
+                           "': not a PEM certificate chain: " + ec.message());
+  }
+  ctx.use_private_key_file(t.key_file, ssl::context::pem, ec);
+  if (ec && ec.category() == net::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    return InvalidArgument("TLS key file '" + t.key_file + "' does not match the certificate in '" +
+                           t.cert_file + "'");
+  }
+  if (ec) {
+    return InvalidArgument("TLS key file '" + t.key_file +
+                           "': not a PEM private key: " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return InvalidArgument("TLS key file '" + t.key_file + "' does not match the certificate in '" +
+                           t.cert_file + "'");
+  }
+  if (!t.client_ca_file.empty()) {
+    FE_RETURN_IF_ERROR(CheckReadable("TLS client CA file", t.client_ca_file));
+    ctx.load_verify_file(t.client_ca_file, ec);
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(t.client_ca_file.c_str());
+    if (ec || names == nullptr) {
+      return InvalidArgument("TLS client CA file '" + t.client_ca_file +
+                             "': not a PEM certificate bundle" +
+                             (ec ? ": " + ec.message() : std::string()));
+    }
+    SSL_CTX_set_client_CA_list(ctx.native_handle(), names);  // takes ownership
+    ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    // Session resumption with client verification needs an id context.
+    static constexpr unsigned char kSessionContext[] = "fhir-engine";
+    SSL_CTX_set_session_id_context(ctx.native_handle(), kSessionContext,
+                                   sizeof kSessionContext - 1);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() {
@@ -520,6 +653,11 @@ std::size_t HttpServer::connection_count() const {
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerOptions& options) {
   auto impl = std::make_unique<Impl>(options);
+  if (options.tls.enabled()) {
+    FE_RETURN_IF_ERROR(LoadServerTls(options.tls, impl->tls));
+  } else if (!options.tls.key_file.empty() || !options.tls.client_ca_file.empty()) {
+    return InvalidArgument("TLS: a key file or client CA file needs a certificate file");
+  }
   const std::string where = options.host + ":" + std::to_string(options.port);
   beast::error_code ec;
   tcp::resolver resolver(impl->ioc);

@@ -1,7 +1,8 @@
 // The HTTP/1.1 server on Boost.Beast: one io_context on N threads, a strand
 // per connection, keep-alive, hard limits (header and body size, read and
-// write deadlines, connection count), graceful shutdown. It knows HTTP, not
-// FHIR: every complete request goes to a RequestHandler.
+// write deadlines, connection count), graceful shutdown, and HTTPS (TLS 1.2+,
+// optionally requiring client certificates) when given a certificate. It
+// knows HTTP, not FHIR: every complete request goes to a RequestHandler.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,17 @@
 #include "engine/rest/rest_types.h"
 
 namespace fhirengine::rest {
+
+// HTTPS: with a certificate the server speaks TLS 1.2 or later only (no
+// plain HTTP on that port). The handshake has the request timeout as its
+// deadline; a failed handshake closes that connection.
+struct TlsServerOptions {
+  std::string cert_file;       // PEM certificate chain (server first); empty: plain HTTP
+  std::string key_file;        // PEM private key of that certificate
+  std::string client_ca_file;  // PEM CA bundle; set: clients must present a certificate it signed
+
+  bool enabled() const { return !cert_file.empty(); }
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an IP address literal
@@ -31,6 +43,7 @@ struct HttpServerOptions {
   // worth); beyond it 429 with Retry-After. 0: no limit.
   double max_requests_per_second_per_client = 0;
   std::string server_name = "fhir-engine";  // the Server header
+  TlsServerOptions tls;
 };
 
 class HttpServer {
@@ -38,7 +51,8 @@ class HttpServer {
   // Binds and listens (connections wait in the kernel's backlog until
   // Serve). kIoError when the address cannot be bound ("127.0.0.1:8080:
   // Address already in use"), kInvalidArgument for a host that does not
-  // resolve.
+  // resolve. With TLS: kIoError when a certificate or key file cannot be
+  // read, kInvalidArgument when it is not PEM or the key does not match.
   static Result<std::unique_ptr<HttpServer>> Listen(const HttpServerOptions& options);
 
   // Starts accepting and the io threads. `handler` must outlive the server.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace fhirengine::app {
@@ -93,6 +94,46 @@ TEST(ServerConfig, AuthIsOffByDefaultAndOnlyOnLoopback) {
             "127.0.0.1");
   EXPECT_EQ(ErrorOf(R"({"auth": {"mode": "sometimes"}})"),
             "demo.json: $.auth.mode: expected \"smart\" or \"off\", found \"sometimes\"");
+}
+
+TEST(ServerConfig, ReadsTlsKeys) {
+  Result<ServerConfig> c = ParseServerConfig(
+      R"({"server": {"tls": {"cert-file": "s.pem", "key-file": "/etc/k.pem",
+                             "client-ca-file": "ca.pem"}}})",
+      "c.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tls_cert_file, "s.pem");
+  EXPECT_EQ(c->tls_key_file, "/etc/k.pem");
+  EXPECT_EQ(c->tls_client_ca_file, "ca.pem");
+  Result<ServerConfig> plain = ParseServerConfig("{}", "c.json");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->tls_cert_file.empty());
+}
+
+TEST(ServerConfig, TlsErrorsNameTheKey) {
+  Result<ServerConfig> no_key =
+      ParseServerConfig(R"({"server": {"tls": {"cert-file": "s.pem"}}})", "c.json");
+  EXPECT_EQ(no_key.status().message(), "c.json: $.server.tls.key-file: required with tls");
+  Result<ServerConfig> unknown = ParseServerConfig(
+      R"({"server": {"tls": {"cert-file": "s.pem", "key-file": "k", "ciphers": "x"}}})", "c.json");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("$.server.tls.ciphers: unknown key"), std::string::npos)
+      << unknown.status().message();
+  Result<ServerConfig> empty = ParseServerConfig(R"({"server": {"tls": {}}})", "c.json");
+  EXPECT_EQ(empty.status().message(), "c.json: $.server.tls.cert-file: required with tls");
+}
+
+TEST(ServerConfig, TlsPathsAreRelativeToTheConfigFile) {
+  const std::string dir = ::testing::TempDir() + "server_config_tls";
+  std::filesystem::create_directories(dir + "/conf");
+  const std::string path = dir + "/conf/serve.json";
+  std::ofstream(path) << R"({"server": {"tls": {"cert-file": "certs/s.pem",
+                                                "key-file": "/abs/k.pem"}}})";
+  Result<ServerConfig> c = LoadServerConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tls_cert_file, dir + "/conf/certs/s.pem");
+  EXPECT_EQ(c->tls_key_file, "/abs/k.pem");
+  EXPECT_TRUE(c->tls_client_ca_file.empty());
 }
 
 }  // namespace
