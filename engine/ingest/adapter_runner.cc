@@ -59,7 +59,6 @@ void AdapterRunner::Run() {
     } catch (const std::exception& e) {  // an adapter bug must not end the engine
       outcome.status = Internal(std::string("the adapter threw: ") + e.what());
     }
-    if (stop_.stopped()) break;
     std::chrono::milliseconds wait{0};
     if (outcome.status.ok()) {
       failures = 0;
@@ -77,6 +76,7 @@ void AdapterRunner::Run() {
                   {"failures", failures},
                   {"retry_in_ms", static_cast<std::int64_t>(wait.count())}});
     }
+    if (stop_.stopped()) break;  // the round's outcome is recorded; no next one
     if (outcome.retry_after) wait = std::max(wait, *outcome.retry_after);
     if (wait.count() > 0 && !clock_.Sleep(wait, stop_)) break;
   }
