@@ -9,6 +9,7 @@
 #include "adapters/fhir_rest/bundle_page.h"
 #include "adapters/fhir_rest/fhir_rest_cursor.h"
 #include "adapters/http_source/response_outcome.h"
+#include "adapters/http_source/smart_backend_authorizer.h"
 #include "engine/core/time_format.h"
 
 namespace fhirengine::adapters::fhir_rest {
@@ -271,6 +272,31 @@ PollOutcome FhirRestAdapter::RunPass(Round& round, const std::string& type, bool
       return outcome;
     }
   }
+}
+
+}  // namespace fhirengine::adapters::fhir_rest
+
+namespace fhirengine::adapters::fhir_rest {
+
+AdapterType FhirRestAdapterType() {
+  AdapterType type;
+  type.name = "fhir-rest";
+  type.settings_schema = FhirRestSettingsSchema();
+  type.create = [](const AdapterConfig& config) -> Result<std::unique_ptr<Adapter>> {
+    Result<FhirRestSettings> settings = ParseFhirRestSettings(config);
+    if (!settings.ok()) return settings.status();
+    Result<std::unique_ptr<net::HttpClient>> client =
+        net::HttpClient::Create(settings->http.client);
+    if (!client.ok()) return InvalidArgument("tls: " + client.status().message());
+    std::shared_ptr<net::HttpClient> shared = std::move(client).value();
+    Result<std::shared_ptr<http_source::RequestAuthorizer>> authorizer =
+        http_source::MakeAuthorizer(settings->http.auth, settings->base_url, shared);
+    if (!authorizer.ok()) return authorizer.status();
+    auto fetcher = std::make_shared<http_source::SourceFetcher>(shared, *authorizer);
+    return std::unique_ptr<Adapter>(
+        std::make_unique<FhirRestAdapter>(std::move(settings).value(), std::move(fetcher)));
+  };
+  return type;
 }
 
 }  // namespace fhirengine::adapters::fhir_rest

@@ -126,3 +126,26 @@ PollOutcome JsonRestAdapter::Poll(AdapterContext& ctx) {
 }
 
 }  // namespace fhirengine::adapters::json_rest
+
+namespace fhirengine::adapters::json_rest {
+
+AdapterType JsonRestAdapterType() {
+  AdapterType type;
+  type.name = "json-rest";
+  type.settings_schema = JsonRestSettingsSchema();
+  type.create = [](const AdapterConfig& config) -> Result<std::unique_ptr<Adapter>> {
+    Result<JsonRestSettings> settings = ParseJsonRestSettings(config);
+    if (!settings.ok()) return settings.status();
+    Result<std::unique_ptr<net::HttpClient>> client =
+        net::HttpClient::Create(settings->http.client);
+    if (!client.ok()) return InvalidArgument("tls: " + client.status().message());
+    std::shared_ptr<net::HttpClient> shared = std::move(client).value();
+    auto fetcher = std::make_shared<http_source::SourceFetcher>(
+        shared, http_source::MakeStaticAuthorizer(settings->http.auth));
+    return std::unique_ptr<Adapter>(
+        std::make_unique<JsonRestAdapter>(std::move(settings).value(), std::move(fetcher)));
+  };
+  return type;
+}
+
+}  // namespace fhirengine::adapters::json_rest

@@ -184,8 +184,15 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
     c.auth = std::move(parsed).value();
     return Status::Ok();
   };
-  FE_RETURN_IF_ERROR(
-      r.Object("$", doc->root(), {{"server", server}, {"store", store}, {"auth", auth}}));
+  // "adapters" and "plugins" are read and checked by engine/ingest
+  // (config_check.h) from the same file.
+  const Fn ingest_section = [](const std::string&, const json::Value&) { return Status::Ok(); };
+  FE_RETURN_IF_ERROR(r.Object("$", doc->root(),
+                              {{"server", server},
+                               {"store", store},
+                               {"auth", auth},
+                               {"adapters", ingest_section},
+                               {"plugins", ingest_section}}));
   if (Status s = auth::CheckAuthModeForHost(c.auth, c.host); !s.ok()) {
     return InvalidArgument(std::string(source) + ": " + s.message());
   }
@@ -197,14 +204,18 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (!text.ok()) return text.status();
   Result<ServerConfig> config = ParseServerConfig(*text, path);
   if (!config.ok()) return config;
+  ResolveServerConfigPaths(*config, path);
+  return config;
+}
+
+void ResolveServerConfigPaths(ServerConfig& config, const std::string& path) {
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   for (std::string* file :
-       {&config->tls_cert_file, &config->tls_key_file, &config->tls_client_ca_file}) {
+       {&config.tls_cert_file, &config.tls_key_file, &config.tls_client_ca_file}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (dir / *file).lexically_normal().string();
     }
   }
-  return config;
 }
 
 }  // namespace fhirengine::app

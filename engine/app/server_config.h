@@ -65,5 +65,8 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
 
 // Reads and parses a configuration file (kIoError when unreadable).
 Result<ServerConfig> LoadServerConfig(const std::string& path);
+// Makes the relative TLS file paths of `config` relative to the folder of
+// the configuration file at `path` (LoadServerConfig does this).
+void ResolveServerConfigPaths(ServerConfig& config, const std::string& path);
 
 }  // namespace fhirengine::app
