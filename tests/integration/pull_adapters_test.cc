@@ -1,0 +1,456 @@
+// The pulling adapters against real servers on loopback: fhir-rest syncing
+// from the real fhir-engine binary (paging, JSON and XML, an update and a
+// delete picked up incrementally, HTTPS with the test CA and SMART Backend
+// Services, a wrong CA failing closed), two engines end to end (a regional
+// engine whose fhir-rest adapter pulls from an upstream engine), and
+// json-rest against an in-test HTTP server serving JSON pages.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "adapters/fhir_rest/fhir_rest_adapter.h"
+#include "adapters/http_source/smart_backend_authorizer.h"
+#include "adapters/json_rest/json_rest_adapter.h"
+#include "engine/auth/jwk.h"
+#include "engine/auth/jws.h"
+#include "engine/json/json_parser.h"
+#include "engine/rest/http_server.h"
+#include "tests/support/engine_process.h"
+#include "tests/support/shared_engine.h"
+#include "tests/support/test_pki.h"
+#include "tests/unit/adapters/http_source/pull_test_support.h"
+
+namespace fhirengine::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using adapters::PollOutcome;
+using adapters::RecordFormat;
+using adapters::SourceRecord;
+using adapters::pull_testing::BatchRecorder;
+
+// Sends requests to an engine with engine/net's client (optionally with a
+// CA and a bearer token).
+class Upstream {
+ public:
+  explicit Upstream(std::string base, std::string ca_file = "") : base_(std::move(base)) {
+    net::HttpClientOptions options;
+    options.tls.ca_file = std::move(ca_file);
+    client_ = std::move(net::HttpClient::Create(options)).value();
+  }
+  void set_token(std::string token) { token_ = std::move(token); }
+  net::HttpResponse Send(const std::string& method, const std::string& path,
+                         const std::string& body = "") {
+    net::HttpRequest r;
+    r.method = method;
+    r.url = base_ + path;
+    r.headers = {{"Accept", "application/fhir+json"}, {"Content-Type", "application/fhir+json"}};
+    if (!token_.empty()) r.headers.emplace_back("Authorization", "Bearer " + token_);
+    r.body = body;
+    Result<net::HttpResponse> response = client_->Send(r);
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    return response.ok() ? std::move(response).value() : net::HttpResponse{};
+  }
+  // PUTs `resources` (JSON texts with resourceType and id) in transactions
+  // of 500.
+  void Load(const std::vector<std::string>& resources) {
+    for (std::size_t start = 0; start < resources.size(); start += 500) {
+      std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+      for (std::size_t i = start; i < resources.size() && i < start + 500; ++i) {
+        Result<json::Document> doc = json::Parse(resources[i]);
+        const std::string type(doc->root().Find("resourceType")->text());
+        const std::string id(doc->root().Find("id")->text());
+        if (i > start) bundle += ',';
+        bundle += R"({"resource":)" + resources[i] + R"(,"request":{"method":"PUT","url":")" +
+                  type + "/" + id + R"("}})";
+      }
+      bundle += "]}";
+      net::HttpResponse r = Send("POST", "", bundle);
+      ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+    }
+  }
+  std::size_t Total(const std::string& type) {
+    net::HttpResponse r = Send("GET", "/" + type + "?_summary=count");
+    Result<json::Document> doc = json::Parse(r.body);
+    if (!doc.ok()) return 0;
+    const json::Value* total = doc->root().Find("total");
+    return total != nullptr && total->IsNumber() ? std::stoul(std::string(total->text())) : 0;
+  }
+
+ private:
+  std::string base_;
+  std::string token_;
+  std::unique_ptr<net::HttpClient> client_;
+};
+
+std::string LocationJson(int i, const std::string& name = "") {
+  return R"({"resourceType":"Location","id":"loc-)" + std::to_string(i) +
+         R"(","status":"active","name":")" + (name.empty() ? "Bed " + std::to_string(i) : name) +
+         R"(","physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"bd"}]}})";
+}
+std::string EncounterJson(int i) {
+  return R"({"resourceType":"Encounter","id":"enc-)" + std::to_string(i) +
+         R"(","status":"in-progress","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},)"
+         R"("location":[{"location":{"reference":"Location/loc-)" +
+         std::to_string(i) + R"("}}]})";
+}
+
+class PullAdaptersTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir("pull-adapters"); }
+  void TearDown() override {
+    for (auto& e : engines_) {
+      if (e) e->Stop();
+    }
+    engines_.clear();
+    fs::remove_all(dir_);
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+  EngineProcess* StartEngine(const std::string& name, const std::string& config_json) {
+    const std::string config = Write(name + ".json", config_json);
+    std::string error;
+    auto engine = EngineProcess::Start(FHIR_ENGINE_BINARY,
+                                       {"serve", "--config", config, "--port", "0", "--database",
+                                        (dir_ / (name + ".db")).string()},
+                                       error);
+    EXPECT_NE(engine, nullptr) << error;
+    engines_.push_back(std::move(engine));
+    return engines_.back().get();
+  }
+  std::unique_ptr<adapters::Adapter> MakeAdapter(const adapters::AdapterType& type,
+                                                 const std::string& settings_json,
+                                                 Status* error = nullptr) {
+    settings_docs_.push_back(std::move(json::Parse(settings_json)).value());
+    adapters::AdapterConfig config{"test-source", type.name, &settings_docs_.back().root(),
+                                   dir_.string()};
+    Result<std::unique_ptr<adapters::Adapter>> adapter = type.create(config);
+    if (error != nullptr) *error = adapter.ok() ? Status::Ok() : adapter.status();
+    if (!adapter.ok()) return nullptr;
+    return std::move(adapter).value();
+  }
+  // Polls until a round ends without `more`; the last outcome.
+  static PollOutcome PollAll(adapters::Adapter& adapter, BatchRecorder& ctx) {
+    PollOutcome outcome;
+    for (int i = 0; i < 1000; ++i) {
+      outcome = adapter.Poll(ctx);
+      if (!outcome.status.ok() || !outcome.more) break;
+    }
+    return outcome;
+  }
+  static std::map<std::string, int> CountByType(const std::vector<SourceRecord>& records) {
+    std::map<std::string, int> counts;
+    for (const SourceRecord& r : records) {
+      ++counts[(r.format == RecordFormat::kFhirDelete ? "delete:" : "") + r.resource_type];
+    }
+    return counts;
+  }
+
+  fs::path dir_;
+  std::vector<std::unique_ptr<EngineProcess>> engines_;
+  std::vector<json::Document> settings_docs_;
+};
+
+TEST_F(PullAdaptersTest, FhirRestSyncsPagesThenFollowsAnUpdateAndADelete) {
+  EngineProcess* upstream = StartEngine("upstream", R"({"store": {"durability": "normal"}})");
+  ASSERT_NE(upstream, nullptr);
+  Upstream api(upstream->base_url());
+  std::vector<std::string> resources;
+  for (int i = 0; i < 300; ++i) resources.push_back(LocationJson(i));
+  for (int i = 0; i < 200; ++i) resources.push_back(EncounterJson(i));
+  api.Load(resources);
+
+  auto adapter = MakeAdapter(adapters::fhir_rest::FhirRestAdapterType(),
+                             R"({"base-url":")" + upstream->base_url() +
+                                 R"(","resource-types":["Location","Encounter"],"page-size":100,
+                                 "overlap-s":5,"history-deletes":true})");
+  ASSERT_NE(adapter, nullptr);
+  BatchRecorder ctx;
+  PollOutcome full = PollAll(*adapter, ctx);
+  ASSERT_TRUE(full.status.ok()) << full.status.ToString();
+  std::vector<SourceRecord> records = ctx.Records();
+  EXPECT_EQ(CountByType(records),
+            (std::map<std::string, int>{{"Encounter", 200}, {"Location", 300}}));
+  std::size_t pages_with_records = 0;
+  for (const adapters::SourceBatch& b : ctx.batches)
+    pages_with_records += b.records.empty() ? 0 : 1;
+  EXPECT_EQ(pages_with_records, 5u);  // search pages of 100 (history pages carry only cursors)
+  std::map<std::string, std::string> by_key;
+  for (const SourceRecord& r : records) by_key[r.key] = r.payload;
+  ASSERT_EQ(by_key.size(), 500u);  // no duplicates
+  EXPECT_NE(by_key["Location/loc-17"].find(R"("name":"Bed 17")"), std::string::npos);
+  EXPECT_NE(by_key["Encounter/enc-3"].find(R"("reference":"Location/loc-3")"), std::string::npos);
+
+  // The overlap window (5 s) is read again once, then polls are quiet.
+  ctx.Clear();
+  ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
+  ctx.Clear();
+  PollOutcome quiet = PollAll(*adapter, ctx);
+  ASSERT_TRUE(quiet.status.ok()) << quiet.status.ToString();
+  EXPECT_TRUE(ctx.Records().empty()) << ctx.Records().size() << " records on a quiet poll";
+
+  ASSERT_EQ(api.Send("PUT", "/Location/loc-7", LocationJson(7, "Bed 7 (closed)")).status, 200);
+  const int deleted = api.Send("DELETE", "/Location/loc-8").status;
+  ASSERT_TRUE(deleted == 200 || deleted == 204) << deleted;
+  ctx.Clear();
+  ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
+  records = ctx.Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].format, RecordFormat::kFhirResource);
+  EXPECT_EQ(records[0].key, "Location/loc-7");
+  EXPECT_NE(records[0].payload.find("Bed 7 (closed)"), std::string::npos);
+  EXPECT_EQ(records[1].format, RecordFormat::kFhirDelete);
+  EXPECT_EQ(records[1].resource_id, "loc-8");
+
+  ctx.Clear();
+  ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
+  EXPECT_TRUE(ctx.Records().empty());
+}
+
+TEST_F(PullAdaptersTest, FhirRestReadsXmlPages) {
+  EngineProcess* upstream = StartEngine("upstream", R"({"store": {"durability": "normal"}})");
+  ASSERT_NE(upstream, nullptr);
+  Upstream api(upstream->base_url());
+  std::vector<std::string> resources;
+  for (int i = 0; i < 120; ++i) resources.push_back(LocationJson(i));
+  api.Load(resources);
+  auto adapter =
+      MakeAdapter(adapters::fhir_rest::FhirRestAdapterType(),
+                  R"({"base-url":")" + upstream->base_url() +
+                      R"(","resource-types":["Location"],"page-size":50,"format":"xml"})");
+  ASSERT_NE(adapter, nullptr);
+  BatchRecorder ctx;
+  ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
+  EXPECT_EQ(ctx.Records().size(), 120u);
+  EXPECT_EQ(ctx.batches.size(), 3u);
+  EXPECT_NE(ctx.Records()[0].payload.find(R"("resourceType":"Location")"), std::string::npos);
+}
+
+// HTTPS with the test CA and SMART Backend Services on the upstream; the
+// adapter discovers the token endpoint, and a wrong CA fails closed.
+TEST_F(PullAdaptersTest, FhirRestOverHttpsWithSmartBackendServices) {
+  fs::create_directories(dir_ / "pki");
+  Result<TestPki> pki = MakeTestPki((dir_ / "pki").string());
+  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+  Result<auth::KeyHandle> key = auth::GeneratePrivateKey(auth::JwsAlgorithm::kEs384);
+  ASSERT_TRUE(key.ok());
+  Write("client.key.pem", *auth::PrivateKeyToPem(**key));
+  const std::string jwk = *auth::PublicJwkJson(**key, "k1", auth::JwsAlgorithm::kEs384);
+  EngineProcess* upstream = StartEngine(
+      "upstream",
+      R"({"server": {"tls": {"cert-file": "pki/server.pem", "key-file": "pki/server.key"}},
+        "store": {"durability": "normal"},
+        "auth": {"mode": "smart", "clients": [
+          {"client-id": "loader", "jwks": {"keys": [)" +
+          jwk + R"(]}, "scope": "system/*.cruds"},
+          {"client-id": "regional", "jwks": {"keys": [)" +
+          jwk + R"(]}, "scope": "system/Location.rs"}]}})");
+  ASSERT_NE(upstream, nullptr);
+  ASSERT_EQ(upstream->base_url().rfind("https://", 0), 0u);
+
+  // Load through a token of the "loader" client (the same authorizer code).
+  {
+    net::HttpClientOptions options;
+    options.tls.ca_file = pki->ca_cert;
+    std::shared_ptr<net::HttpClient> client = std::move(net::HttpClient::Create(options)).value();
+    adapters::http_source::AuthSettings auth;
+    auth.type = adapters::http_source::AuthType::kSmartBackend;
+    auth.client_id = "loader";
+    auth.private_key_file = (dir_ / "client.key.pem").string();
+    auth.key_id = "k1";
+    auth.algorithm = "ES384";
+    auth.scope = "system/*.cruds";
+    auto authorizer = adapters::http_source::MakeAuthorizer(
+        auth, *adapters::http_source::ParseSourceUrl(upstream->base_url()), client);
+    ASSERT_TRUE(authorizer.ok()) << authorizer.status().ToString();
+    Result<std::string> header = (*authorizer)->Authorization();
+    ASSERT_TRUE(header.ok()) << header.status().ToString();
+    Upstream api(upstream->base_url(), pki->ca_cert);
+    api.set_token(header->substr(7));
+    std::vector<std::string> resources;
+    for (int i = 0; i < 150; ++i) resources.push_back(LocationJson(i));
+    api.Load(resources);
+  }
+
+  const std::string settings = R"({"base-url":")" + upstream->base_url() +
+                               R"(","resource-types":["Location"],"page-size":100,
+      "auth":{"type":"smart-backend","client-id":"regional","private-key-file":"client.key.pem",
+              "key-id":"k1","algorithm":"ES384","scope":"system/Location.rs"},
+      "tls":{"ca-file":"pki/ca.pem"}})";
+  auto adapter = MakeAdapter(adapters::fhir_rest::FhirRestAdapterType(), settings);
+  ASSERT_NE(adapter, nullptr);
+  BatchRecorder ctx;
+  PollOutcome outcome = PollAll(*adapter, ctx);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  EXPECT_EQ(ctx.Records().size(), 150u);
+
+  // Without credentials: refused with a clear message.
+  auto anonymous =
+      MakeAdapter(adapters::fhir_rest::FhirRestAdapterType(),
+                  R"({"base-url":")" + upstream->base_url() +
+                      R"(","resource-types":["Location"],"tls":{"ca-file":"pki/ca.pem"}})");
+  ASSERT_NE(anonymous, nullptr);
+  BatchRecorder anonymous_ctx;
+  PollOutcome refused = anonymous->Poll(anonymous_ctx);
+  EXPECT_EQ(refused.status.code(), StatusCode::kFailedPrecondition) << refused.status.ToString();
+  EXPECT_NE(refused.status.message().find("401"), std::string::npos);
+
+  // A CA that did not sign the server's certificate: fails closed.
+  auto wrong_ca =
+      MakeAdapter(adapters::fhir_rest::FhirRestAdapterType(),
+                  R"({"base-url":")" + upstream->base_url() +
+                      R"(","resource-types":["Location"],"tls":{"ca-file":"pki/other-ca.pem"}})");
+  ASSERT_NE(wrong_ca, nullptr);
+  BatchRecorder wrong_ctx;
+  PollOutcome failed = wrong_ca->Poll(wrong_ctx);
+  EXPECT_EQ(failed.status.code(), StatusCode::kUnavailable) << failed.status.ToString();
+  EXPECT_NE(failed.status.message().find("certificate"), std::string::npos)
+      << failed.status.message();
+  EXPECT_TRUE(wrong_ctx.batches.empty());
+}
+
+// Two engines end to end: the regional engine's fhir-rest adapter (from
+// its config) pulls everything from the upstream engine and stores it.
+TEST_F(PullAdaptersTest, RegionalEnginePullsFromAnUpstreamEngine) {
+  EngineProcess* upstream = StartEngine("upstream", R"({"store": {"durability": "normal"}})");
+  ASSERT_NE(upstream, nullptr);
+  Upstream up(upstream->base_url());
+  constexpr int kLocations = 2000;
+  std::vector<std::string> resources;
+  for (int i = 0; i < kLocations; ++i) resources.push_back(LocationJson(i));
+  up.Load(resources);
+
+  EngineProcess* regional =
+      StartEngine("regional", R"({"store": {"durability": "normal"},
+        "adapters": [{"name": "hospital-a", "type": "fhir-rest", "poll-interval-s": 1,
+                      "settings": {"base-url": ")" +
+                                  upstream->base_url() +
+                                  R"(", "resource-types": ["Location"], "page-size": 1000,
+                                   "overlap-s": 5, "history-deletes": true}}]})");
+  ASSERT_NE(regional, nullptr);
+  Upstream region(regional->base_url());
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t total = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+    total = region.Total("Location");
+    if (total == kLocations) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(total, static_cast<std::size_t>(kLocations));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::testing::Test::RecordProperty("locations_per_second", static_cast<int>(kLocations / seconds));
+  std::printf("regional engine synced %d Locations in %.2f s (%.0f/s, start-up included)\n",
+              kLocations, seconds, kLocations / seconds);
+  net::HttpResponse copy = region.Send("GET", "/Location/loc-42");
+  EXPECT_EQ(copy.status, 200);
+  EXPECT_NE(copy.body.find(R"("name":"Bed 42")"), std::string::npos);
+
+  // A delete upstream reaches the regional engine.
+  const int deleted = up.Send("DELETE", "/Location/loc-5").status;
+  ASSERT_TRUE(deleted == 200 || deleted == 204);
+  int status = 0;
+  for (int i = 0; i < 150; ++i) {
+    status = region.Send("GET", "/Location/loc-5").status;
+    if (status == 410 || status == 404) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(status == 410 || status == 404) << status;
+}
+
+// A JSON API served by an in-test HTTP server: offset pages of 10 beds,
+// "changedSince" honoured.
+class BedApi : public rest::RequestHandler {
+ public:
+  void Handle(rest::RestRequest request, rest::Responder responder) override {
+    ++requests;
+    auto param = [&](const std::string& name) -> std::string {
+      const std::size_t q = request.target.find('?');
+      if (q == std::string::npos) return "";
+      const std::string query = "&" + request.target.substr(q + 1) + "&";
+      const std::size_t at = query.find("&" + name + "=");
+      if (at == std::string::npos) return "";
+      const std::size_t s = at + name.size() + 2;
+      return query.substr(s, query.find('&', s) - s);
+    };
+    rest::RestResponse r;
+    if (request.authorization != "Bearer municipal-token") {
+      r.status = 401;
+      responder.reply(std::move(r));
+      return;
+    }
+    const int offset = std::stoi(param("offset"));
+    const int limit = std::stoi(param("limit"));
+    const int since = param("changedSince").empty() ? -1 : std::stoi(param("changedSince"));
+    std::vector<int> beds;
+    for (int i = 0; i < count.load(); ++i) {
+      if (i > since) beds.push_back(i);  // bed i changed at "time" i
+    }
+    std::string body = R"({"data":{"items":[)";
+    for (int k = offset; k < static_cast<int>(beds.size()) && k < offset + limit; ++k) {
+      if (k > offset) body += ',';
+      body += R"({"bedId":"B)" + std::to_string(beds[static_cast<std::size_t>(k)]) +
+              R"(","changed":)" + std::to_string(beds[static_cast<std::size_t>(k)]) +
+              R"(,"status":"free"})";
+    }
+    body += "]}}";
+    r.content_type = "application/json";
+    r.body = std::move(body);
+    responder.reply(std::move(r));
+  }
+  rest::RestResponse ProtocolError(int status, std::string_view message) const override {
+    rest::RestResponse r;
+    r.status = status;
+    r.content_type = "text/plain";
+    r.body = std::string(message);
+    return r;
+  }
+  std::atomic<int> count{25};
+  std::atomic<int> requests{0};
+};
+
+TEST_F(PullAdaptersTest, JsonRestPullsOffsetPagesFromAnHttpServer) {
+  BedApi api;
+  Result<std::unique_ptr<rest::HttpServer>> server = rest::HttpServer::Listen({});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  (*server)->Serve(api);
+  const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/api/beds";
+  auto adapter = MakeAdapter(adapters::json_rest::JsonRestAdapterType(),
+                             R"({"url":")" + url + R"(","records-path":"/data/items",
+      "key-field":"bedId","timestamp-field":"changed","since-param":"changedSince",
+      "paging":{"type":"offset","page-size":10},
+      "auth":{"type":"bearer","token":"municipal-token"}})");
+  ASSERT_NE(adapter, nullptr);
+  BatchRecorder ctx;
+  PollOutcome outcome = PollAll(*adapter, ctx);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  std::vector<SourceRecord> records = ctx.Records();
+  ASSERT_EQ(records.size(), 25u);
+  EXPECT_EQ(records[24].key, "B24");
+  EXPECT_EQ(records[0].format, RecordFormat::kJsonObject);
+  EXPECT_EQ(records[0].payload, R"({"bedId":"B0","changed":0,"status":"free"})");
+  EXPECT_EQ(ctx.batches.size(), 3u);
+
+  // Three new beds: only they come with the next pull.
+  api.count = 28;
+  ctx.Clear();
+  ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
+  records = ctx.Records();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].key, "B25");
+  (*server)->Shutdown(std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace fhirengine::testing
