@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Full-sync rate of the fhir-rest adapter, engine to engine on loopback.
+
+Starts an upstream fhir-engine, loads N Locations into it (transaction
+Bundles of 1000 PUTs), then starts a regional fhir-engine whose config has a
+fhir-rest adapter pointing at the upstream, and measures the wall time from
+the regional engine's "listening" line until its Location count equals N
+(start-up of the adapter and its first page included: a conservative rate).
+Prints one line of results as JSON.
+
+Usage: bench/fhir_rest_sync_bench.py BUILD/engine/fhir-engine [--locations 100000]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def start(binary, config_path, db_path):
+    proc = subprocess.Popen([binary, "serve", "--config", config_path, "--port", "0",
+                             "--database", db_path], stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if '"msg":"listening"' in line:
+            port = json.loads(line)["port"]
+            # Keep draining stdout so the engine never blocks on a full pipe.
+            subprocess.Popen(["cat"], stdin=proc.stdout, stdout=subprocess.DEVNULL)
+            return proc, port
+    proc.kill()
+    sys.exit("engine did not start")
+
+
+def request(port, method, path, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+    conn.request(method, path, body=body, headers=headers)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, data
+
+
+def location(i):
+    return {"resourceType": "Location", "id": f"bed-{i}", "status": "active",
+            "name": f"Bed {i}", "operationalStatus": {
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0116", "code": "U"},
+            "physicalType": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/location-physical-type",
+                "code": "bd"}]},
+            "partOf": {"reference": f"Location/ward-{i // 20}"}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--locations", type=int, default=100000)
+    ap.add_argument("--page-size", type=int, default=1000)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="fe-fhir-rest-bench-")
+    procs = []
+    try:
+        up_cfg = os.path.join(work, "upstream.json")
+        with open(up_cfg, "w") as f:
+            json.dump({"store": {"durability": "normal"}}, f)
+        up, up_port = start(args.binary, up_cfg, os.path.join(work, "upstream.db"))
+        procs.append(up)
+        t = time.time()
+        for start_i in range(0, args.locations, 1000):
+            entries = [{"resource": location(i),
+                        "request": {"method": "PUT", "url": f"Location/bed-{i}"}}
+                       for i in range(start_i, min(args.locations, start_i + 1000))]
+            status, body = request(up_port, "POST", "/fhir", json.dumps(
+                {"resourceType": "Bundle", "type": "transaction", "entry": entries}))
+            if status != 200:
+                sys.exit(f"load failed: {status} {body[:300]}")
+        load_s = time.time() - t
+
+        reg_cfg = os.path.join(work, "regional.json")
+        with open(reg_cfg, "w") as f:
+            json.dump({"store": {"durability": "normal"}, "adapters": [{
+                "name": "upstream", "type": "fhir-rest", "poll-interval-s": 1,
+                "settings": {"base-url": f"http://127.0.0.1:{up_port}/fhir",
+                             "resource-types": ["Location"], "page-size": args.page_size,
+                             "max-pages-per-poll": 1000}}]}, f)
+        t = time.time()
+        reg, reg_port = start(args.binary, reg_cfg, os.path.join(work, "regional.db"))
+        procs.append(reg)
+        total = 0
+        while time.time() - t < 600:
+            status, body = request(reg_port, "GET", "/fhir/Location?_summary=count")
+            total = json.loads(body).get("total", 0) if status == 200 else 0
+            if total >= args.locations:
+                break
+            time.sleep(0.2)
+        sync_s = time.time() - t
+        print(json.dumps({"locations": args.locations, "synced": total,
+                          "page_size": args.page_size, "upstream_load_s": round(load_s, 2),
+                          "sync_s": round(sync_s, 2),
+                          "resources_per_s": round(total / sync_s)}))
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
