@@ -86,7 +86,11 @@ FetchResult SourceFetcher::Get(const SourceUrl& url, std::string_view accept) co
     if (!authorization->empty()) request.headers.emplace_back("Authorization", *authorization);
     Result<net::HttpResponse> response = client_->Send(request);
     if (!response.ok()) {
-      out.status = Status(response.status().code(), what + ": " + response.status().message());
+      // The client's message may already start with the URL it failed on.
+      std::string_view detail = response.status().message();
+      const std::string path_url = url.ToString().substr(0, url.ToString().find('?'));
+      if (detail.starts_with(path_url + ": ")) detail.remove_prefix(path_url.size() + 2);
+      out.status = Status(response.status().code(), what + ": " + std::string(detail));
       return out;
     }
     out.response = std::move(response).value();

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -76,6 +77,10 @@ class Upstream {
       net::HttpResponse r = Send("POST", "", bundle);
       ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
     }
+  }
+  net::HttpResponse SendRaw(const net::HttpRequest& request) {
+    Result<net::HttpResponse> response = client_->Send(request);
+    return response.ok() ? std::move(response).value() : net::HttpResponse{};
   }
   std::size_t Total(const std::string& type) {
     net::HttpResponse r = Send("GET", "/" + type + "?_summary=count");
@@ -367,6 +372,132 @@ TEST_F(PullAdaptersTest, RegionalEnginePullsFromAnUpstreamEngine) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(status == 410 || status == 404) << status;
+}
+
+// Every Location of `engine` (pages of 1000): id -> meta.versionId.
+std::map<std::string, std::string> LocationVersions(Upstream& engine) {
+  std::map<std::string, std::string> out;
+  for (int offset = 0;; offset += 1000) {
+    net::HttpResponse r =
+        engine.Send("GET", "/Location?_count=1000&_offset=" + std::to_string(offset));
+    Result<json::Document> doc = json::Parse(r.body);
+    if (!doc.ok()) break;
+    const json::Value* entries = doc->root().Find("entry");
+    if (entries == nullptr || entries->size() == 0) break;
+    for (const json::Value& e : entries->elements()) {
+      const json::Value* res = e.Find("resource");
+      out[std::string(res->Find("id")->text())] =
+          std::string(res->Find("meta")->Find("versionId")->text());
+    }
+  }
+  return out;
+}
+
+// kill -9 of the regional engine in the middle of a sync, then a restart:
+// the stored data equals the upstream's and no resource got a second
+// version (the cursor resumed; re-delivered pages changed nothing).
+TEST_F(PullAdaptersTest, RegionalEngineKilledMidSyncResumesWithoutNewVersions) {
+  EngineProcess* upstream = StartEngine("upstream", R"({"store": {"durability": "normal"}})");
+  ASSERT_NE(upstream, nullptr);
+  Upstream up(upstream->base_url());
+  constexpr std::size_t kLocations = 2000;
+  std::vector<std::string> resources;
+  for (std::size_t i = 0; i < kLocations; ++i)
+    resources.push_back(LocationJson(static_cast<int>(i)));
+  up.Load(resources);
+  const std::string config = R"({"store": {"durability": "full"},
+        "adapters": [{"name": "hospital-a", "type": "fhir-rest", "poll-interval-s": 1,
+                      "settings": {"base-url": ")" +
+                             upstream->base_url() +
+                             R"(", "resource-types": ["Location"], "page-size": 5,
+                                   "overlap-s": 5}}]})";
+  EngineProcess* regional = StartEngine("regional", config);
+  ASSERT_NE(regional, nullptr);
+  std::size_t seen = 0;
+  {
+    Upstream region(regional->base_url());
+    const auto start = std::chrono::steady_clock::now();
+    while (seen == 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(30)) {
+      seen = region.Total("Location");
+    }
+  }
+  regional->Signal(SIGKILL);
+  EXPECT_EQ(regional->WaitForExit(), 128 + SIGKILL);
+  ASSERT_GT(seen, 0u);
+  ASSERT_LT(seen, kLocations) << "the sync finished before the kill; make pages smaller";
+
+  regional = StartEngine("regional", config);  // the same database and config
+  ASSERT_NE(regional, nullptr);
+  Upstream region(regional->base_url());
+  std::size_t total = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (total < kLocations &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+    total = region.Total("Location");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(total, kLocations);
+  // Let at least one incremental poll run over the overlap window.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const std::map<std::string, std::string> versions = LocationVersions(region);
+  ASSERT_EQ(versions.size(), kLocations);
+  std::size_t spurious = 0;
+  for (const auto& [id, version] : versions) spurious += version == "1" ? 0 : 1;
+  EXPECT_EQ(spurious, 0u) << "resources with a new version after the restart";
+}
+
+// The upstream stops answering for a while (SIGSTOP: connections hang until
+// the read deadline) and comes back: the adapter backs off and catches up.
+TEST_F(PullAdaptersTest, RegionalEngineCatchesUpAfterAnUpstreamOutage) {
+  EngineProcess* upstream = StartEngine("upstream", R"({"store": {"durability": "normal"}})");
+  ASSERT_NE(upstream, nullptr);
+  Upstream up(upstream->base_url());
+  std::vector<std::string> resources;
+  for (int i = 0; i < 500; ++i) resources.push_back(LocationJson(i));
+  up.Load(resources);
+  EngineProcess* regional = StartEngine(
+      "regional", R"({"store": {"durability": "normal"},
+        "adapters": [{"name": "hospital-a", "type": "fhir-rest", "poll-interval-s": 1,
+                      "settings": {"base-url": ")" +
+                      upstream->base_url() +
+                      R"(", "resource-types": ["Location"], "page-size": 100, "overlap-s": 5,
+                                   "timeouts": {"connect-ms": 500, "read-ms": 500}}}]})");
+  ASSERT_NE(regional, nullptr);
+  Upstream region(regional->base_url());
+  auto wait_for = [&](std::size_t n) {
+    std::size_t total = 0;
+    const auto start = std::chrono::steady_clock::now();
+    while (total != n && std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+      total = region.Total("Location");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return total;
+  };
+  ASSERT_EQ(wait_for(500), 500u);
+
+  upstream->Signal(SIGSTOP);
+  // While it is down, the adapter's health shows the error.
+  bool saw_error = false;
+  std::string last_health;
+  for (int i = 0; i < 100 && !saw_error; ++i) {
+    net::HttpRequest r;
+    r.url = regional->base_url().substr(0, regional->base_url().rfind("/fhir")) + "/health";
+    net::HttpResponse health = region.SendRaw(r);
+    last_health = health.body;
+    saw_error = health.body.find(R"("name":"hospital-a")") != std::string::npos &&
+                health.body.find(R"("last_error":"GET )" + upstream->base_url() + "/Location") !=
+                    std::string::npos &&
+                health.body.find("read timeout") != std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  upstream->Signal(SIGCONT);
+  EXPECT_TRUE(saw_error) << "no error about the upstream in /health while it was stopped: "
+                         << last_health;
+
+  std::vector<std::string> more;
+  for (int i = 500; i < 700; ++i) more.push_back(LocationJson(i));
+  up.Load(more);
+  EXPECT_EQ(wait_for(700), 700u);
 }
 
 // A JSON API served by an in-test HTTP server: offset pages of 10 beds,
