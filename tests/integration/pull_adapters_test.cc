@@ -256,7 +256,7 @@ TEST_F(PullAdaptersTest, FhirRestOverHttpsWithSmartBackendServices) {
       "upstream",
       R"({"server": {"tls": {"cert-file": "pki/server.pem", "key-file": "pki/server.key"}},
         "store": {"durability": "normal"},
-        "auth": {"mode": "smart", "clients": [
+        "auth": {"mode": "smart", "token-lifetime-s": 10, "clients": [
           {"client-id": "loader", "jwks": {"keys": [)" +
           jwk + R"(]}, "scope": "system/*.cruds"},
           {"client-id": "regional", "jwks": {"keys": [)" +
@@ -299,6 +299,17 @@ TEST_F(PullAdaptersTest, FhirRestOverHttpsWithSmartBackendServices) {
   PollOutcome outcome = PollAll(*adapter, ctx);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
   EXPECT_EQ(ctx.Records().size(), 150u);
+  // The token (10 s, renewed at half its life) runs out: the next polls get
+  // a new one on their own.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5500));
+  PollOutcome later = PollAll(*adapter, ctx);
+  EXPECT_TRUE(later.status.ok()) << later.status.ToString();
+  std::size_t regional_tokens = 0;
+  for (const std::string& line : upstream->Lines()) {
+    regional_tokens += line.find(R"("msg":"token issued")") != std::string::npos &&
+                       line.find("regional") != std::string::npos;
+  }
+  EXPECT_GE(regional_tokens, 2u) << "the expired token was not renewed";
 
   // Without credentials: refused with a clear message.
   auto anonymous =
@@ -372,6 +383,43 @@ TEST_F(PullAdaptersTest, RegionalEnginePullsFromAnUpstreamEngine) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(status == 410 || status == 404) << status;
+}
+
+// The upstream's per-client rate limit answers 429 with Retry-After: the
+// round ends with retry_after set, and a later round goes on where it was.
+TEST_F(PullAdaptersTest, FhirRestHonoursTheUpstreamsRetryAfter) {
+  EngineProcess* upstream =
+      StartEngine("upstream", R"({"server": {"limits": {"max-requests-per-second-per-client": 2}},
+                      "store": {"durability": "normal"}})");
+  ASSERT_NE(upstream, nullptr);
+  Upstream up(upstream->base_url());
+  std::vector<std::string> resources;
+  for (int i = 0; i < 100; ++i) resources.push_back(LocationJson(i));
+  up.Load(resources);
+  auto adapter = MakeAdapter(adapters::fhir_rest::FhirRestAdapterType(),
+                             R"({"base-url":")" + upstream->base_url() +
+                                 R"(","resource-types":["Location"],"page-size":10})");
+  ASSERT_NE(adapter, nullptr);
+  BatchRecorder ctx;
+  PollOutcome throttled = adapter->Poll(ctx);
+  ASSERT_EQ(throttled.status.code(), StatusCode::kUnavailable) << throttled.status.ToString();
+  EXPECT_NE(throttled.status.message().find("429"), std::string::npos);
+  ASSERT_TRUE(throttled.retry_after.has_value());
+  EXPECT_GE(throttled.retry_after->count(), 1000);
+  const std::size_t before = ctx.Records().size();
+  EXPECT_GT(before, 0u);
+  EXPECT_LT(before, 100u);
+  // Waiting as asked, round after round, the sync completes with no duplicates.
+  std::map<std::string, int> keys;
+  PollOutcome outcome = throttled;
+  for (int i = 0; i < 60 && (!outcome.status.ok() || outcome.more); ++i) {
+    if (outcome.retry_after) std::this_thread::sleep_for(*outcome.retry_after);
+    outcome = adapter->Poll(ctx);
+  }
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  for (const SourceRecord& r : ctx.Records()) ++keys[r.key];
+  EXPECT_EQ(keys.size(), 100u);
+  EXPECT_EQ(ctx.Records().size(), 100u);  // each page once: resumed at the refused page
 }
 
 // Every Location of `engine` (pages of 1000): id -> meta.versionId.
