@@ -113,10 +113,10 @@ Result<AuthConfig> ParseAuthConfig(const json::Value& value, std::string_view wh
     std::int64_t n = 0;
     const std::string_view text = lifetime->IsNumber() ? lifetime->text() : std::string_view();
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 10 ||
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 1 ||
         n > 3600) {
       return Error(base + ".token-lifetime-s",
-                   "expected an integer from 10 to 3600, found " + json::Write(*lifetime));
+                   "expected an integer from 1 to 3600, found " + json::Write(*lifetime));
     }
     config.token_lifetime = std::chrono::seconds(n);
   }

@@ -4,6 +4,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <vector>
@@ -194,7 +195,10 @@ Status VerifyJws(const DecodedJws& jws, const EVP_PKEY& public_key) {
   const int ok = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(),
                                   reinterpret_cast<const unsigned char*>(jws.signing_input.data()),
                                   jws.signing_input.size());
-  if (ok != 1) return InvalidArgument("the JWS signature does not verify with the key");
+  if (ok != 1) {
+    ERR_clear_error();  // a bad signature is an answer, not a stale error for the next caller
+    return InvalidArgument("the JWS signature does not verify with the key");
+  }
   return Status::Ok();
 }
 

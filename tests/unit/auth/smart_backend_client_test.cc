@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "engine/auth/token_endpoint.h"
 #include "engine/json/json_parser.h"
 #include "tests/unit/auth/test_keys.h"
@@ -157,6 +159,23 @@ TEST_F(SmartBackendClientTest, ReportsRefusalsAndTransportFailures) {
   token = good->AccessToken();
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(token.status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(SmartBackendClientTest, ConcurrentCallersShareOneTokenRequest) {
+  auto client = MakeClient("es-client", JwsAlgorithm::kEs384, "es-1");
+  std::vector<std::string> tokens(8);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      threads.emplace_back([&client, &tokens, i] {
+        Result<std::string> t = client->AccessToken();
+        tokens[i] = t.ok() ? *t : "";
+      });
+    }
+  }
+  for (const std::string& t : tokens) EXPECT_EQ(t, tokens[0]);
+  EXPECT_FALSE(tokens[0].empty());
+  EXPECT_EQ(client->token_requests(), 1u);
 }
 
 TEST(SmartBackendClient, RefusesBadOptions) {
