@@ -26,6 +26,7 @@ int RunConvert(std::span<const std::string_view> args, std::ostream& out, std::o
 int RunValidate(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunCheckConfig(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+int RunQuarantine(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunFhirpath(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunSmartKeygen(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 

@@ -19,6 +19,12 @@
 namespace fhirengine::testing {
 namespace {
 
+struct CliRun {
+  int exit_code;
+  std::string out;
+};
+CliRun RunEngine(const std::string& args);
+
 class AdaptersTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -112,6 +118,12 @@ TEST_F(AdaptersTest, APluginAdapterStoresQuarantinesAndReports) {
   EXPECT_EQ(client.Request("GET", "/admin/quarantine?_count=0").status, 400);
   EXPECT_EQ(client.Request("POST", "/health").status, 405);
   EXPECT_EQ(engine->Stop(), 0);
+  // The same list from the command line.
+  CliRun cli =
+      RunEngine("quarantine --database " + (dir_ / "engine.db").string() + " --adapter bulk");
+  EXPECT_EQ(cli.exit_code, 0);
+  EXPECT_TRUE(cli.out.starts_with(R"({"total":1,"entries":[{"seq":1,"adapter":"bulk",)"))
+      << cli.out;
 }
 
 // The cursor committed with the batch: a restart does not re-read the
@@ -143,11 +155,6 @@ TEST_F(AdaptersTest, ARestartResumesWithoutNewVersions) {
   EXPECT_EQ(quarantine.body.find("\"a.ndjson:2\"", first + 1), std::string::npos);
   EXPECT_EQ(engine->Stop(), 0);
 }
-
-struct CliRun {
-  int exit_code;
-  std::string out;
-};
 
 CliRun RunEngine(const std::string& args) {
   const std::string command = std::string(FHIR_ENGINE_BINARY) + " " + args + " 2>&1";
