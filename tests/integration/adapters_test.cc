@@ -177,7 +177,7 @@ TEST_F(AdaptersTest, CheckConfigPrintsOkOrEveryProblem) {
   const std::string bad = Write("bad.json", std::string(R"({"server": {"port": -1},
       "plugins": [")") + FE_NDJSON_PLUGIN + R"("],
       "adapters": [{"name": "bulk", "type": "ndjson-file", "settings": {"folder": "drop", "glob": "*"}},
-                   {"name": "rest", "type": "fhir-rest", "poll-interval-s": 0}]})");
+                   {"name": "rest", "type": "hl7v2-mllp", "poll-interval-s": 0}]})");
   CliRun problems = RunEngine("check-config " + bad);
   EXPECT_EQ(problems.exit_code, 1);
   EXPECT_EQ(problems.out,
@@ -191,8 +191,8 @@ TEST_F(AdaptersTest, CheckConfigPrintsOkOrEveryProblem) {
                 ": $.adapters[0].settings.glob: unknown key; hint: remove it or correct its "
                 "spelling (known here: folder, max-records-per-batch)\n" +
                 bad +
-                ": $.adapters[1].type: unknown adapter type \"fhir-rest\"; hint: use one "
-                "of: ndjson-file (or list its plugin in \"plugins\")\n");
+                ": $.adapters[1].type: unknown adapter type \"hl7v2-mllp\"; hint: use one "
+                "of: fhir-rest, json-rest, ndjson-file (or list its plugin in \"plugins\")\n");
   // serve refuses the same file, naming the same problems.
   CliRun serve = RunEngine("serve --config " + bad + " --port 0");
   EXPECT_EQ(serve.exit_code, 2);
