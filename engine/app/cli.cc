@@ -25,6 +25,11 @@ constexpr std::string_view kUsage =
     "  smart-keygen --alg ES384|RS384 --kid ID --out PREFIX\n"
     "                                         a SMART Backend Services key pair: PREFIX.key.pem\n"
     "                                         (private, mode 0600) and PREFIX.jwks.json (public)\n"
+    "  check-config FILE                      check a configuration file: every problem with\n"
+    "                                         its JSON path and a hint; exit 0 only when none\n"
+    "  quarantine [--database PATH] [--adapter NAME] [--count N] [--offset M]\n"
+    "                                         list records adapters delivered that were set\n"
+    "                                         aside, with their reasons (JSON, newest first)\n"
     "  version                                print the engine and FHIR versions\n"
     "  help                                   print this text\n"
     "\n"
@@ -70,6 +75,8 @@ int RunCli(std::span<const std::string_view> args, std::ostream& out, std::ostre
   if (command == "convert") return RunConvert(rest, out, err);
   if (command == "validate") return RunValidate(rest, out, err);
   if (command == "serve") return RunServe(rest, out, err);
+  if (command == "check-config") return RunCheckConfig(rest, out, err);
+  if (command == "quarantine") return RunQuarantine(rest, out, err);
   if (command == "fhirpath") return RunFhirpath(rest, out, err);
   if (command == "smart-keygen") return RunSmartKeygen(rest, out, err);
   if (command == "version" || command == "--version") {

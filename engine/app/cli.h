@@ -25,6 +25,8 @@ Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes);
 int RunConvert(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunValidate(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+int RunCheckConfig(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+int RunQuarantine(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunFhirpath(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunSmartKeygen(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 

@@ -9,11 +9,14 @@
 #include <string>
 
 #include "engine/app/cli.h"
+#include "engine/app/engine_config.h"
 #include "engine/app/server_config.h"
 #include "engine/auth/access_guard.h"
 #include "engine/auth/token_endpoint.h"
 #include "engine/auth/token_service.h"
 #include "engine/core/log.h"
+#include "engine/ingest/ingest_service.h"
+#include "engine/ingest/ops_endpoints.h"
 #include "engine/json/json_parser.h"
 #include "engine/rest/fhir_api.h"
 #include "engine/rest/http_server.h"
@@ -68,13 +71,19 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
     }
   }
   ServerConfig config;
+  ingest::IngestConfig ingest_config;
+  adapters::AdapterRegistry registry;
   if (!config_path.empty()) {
-    Result<ServerConfig> loaded = LoadServerConfig(config_path);
+    // The same checks as check-config: any problem and the engine refuses
+    // to start, naming every one.
+    std::vector<std::string> problems;
+    Result<EngineConfig> loaded = LoadEngineConfig(config_path, registry, problems);
     if (!loaded.ok()) {
-      err << "fhir-engine serve: " << loaded.status().message() << "\n";
+      for (const std::string& p : problems) err << "fhir-engine serve: " << p << "\n";
       return kExitUsage;
     }
-    config = std::move(loaded).value();
+    config = std::move(loaded->server);
+    ingest_config = std::move(loaded->ingest);
   }
   if (host) config.host = *host;
   if (port) config.port = *port;
@@ -173,6 +182,12 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
                {{"host", config.host}});
   }
   auto api = std::make_unique<rest::FhirApi>(*store, api_options);
+  // The adapters, each on a thread of its own, delivering into the store.
+  ingest::SystemClock clock;
+  auto ingest = std::make_unique<ingest::IngestService>(ingest_config, registry, *store, clock);
+  ingest::HealthEndpoint health_endpoint(*ingest);
+  ingest::MetricsEndpoint metrics_endpoint(*ingest);
+  ingest::QuarantineEndpoint quarantine_endpoint(*store, guard.get());
   // Endpoints besides the FHIR API register here; everything else is FHIR's.
   auto router = std::make_unique<rest::PathRouter>(*api);
   if (tokens) {
@@ -181,7 +196,13 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
     router->AddExact(std::string(rest::kFhirBasePath) + "/.well-known/smart-configuration",
                      *smart_configuration);
   }
+  // No patient data in health and metrics: open, for probes and scrapers.
+  router->AddExact("/health", health_endpoint);
+  router->AddExact("/metrics", metrics_endpoint);
+  // /admin/ shows quarantined source records (patient data): guarded.
+  router->AddPrefix("/admin/", quarantine_endpoint);
   server->Serve(*router);
+  ingest->Start();
   log::Write(log::Level::kInfo, "listening",
              {{"host", config.host},
               {"port", server->port()},
@@ -193,6 +214,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   sigwait(&stop_signals, &signal_number);
   log::Write(log::Level::kInfo, "shutting down",
              {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // Adapters first: a Deliver in progress commits (or fails) before the
+  // store drains.
+  ingest->Stop();
   // In flight: a request may need its whole read and write deadlines.
   server->Shutdown(2 * config.request_timeout);
   // Drains the writer; late callbacks post into the stopped io_context,
@@ -200,6 +224,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   store.reset();
   server.reset();
   router.reset();
+  ingest.reset();
   api.reset();
   guard.reset();
   smart_configuration.reset();

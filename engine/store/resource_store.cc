@@ -15,14 +15,18 @@
 namespace fhirengine::store {
 namespace {
 
+using internal::CachedStatement;
 using internal::PendingBatch;
 using internal::Reader;
 using internal::ResetOnExit;
 
 // 1: resources and history. 2: the search index. 3: the index refers to
-// systems by number (search_system). An older index is dropped and rebuilt
-// on open.
-constexpr int kSchemaVersion = 3;
+// systems by number (search_system). 4: adapters' sync state and
+// quarantine. An index older than 3 is dropped and rebuilt on open; 3 -> 4
+// only adds the new (empty) tables.
+constexpr int kSchemaVersion = 4;
+// The oldest schema whose search index this engine reads as it is.
+constexpr int kIndexSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +83,22 @@ CREATE INDEX IF NOT EXISTS search_index_low ON search_index(pid, low)
   WHERE low IS NOT NULL;
 CREATE INDEX IF NOT EXISTS search_index_number ON search_index(pid, number)
   WHERE number IS NOT NULL;
+-- Each adapter's position in its source, committed with the resources it
+-- covers (opaque text, JSON by convention).
+CREATE TABLE IF NOT EXISTS sync_state(
+  adapter TEXT PRIMARY KEY,
+  cursor TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL);
+-- Records an adapter delivered that could not be read, mapped or validated,
+-- with the reason; the rest of their batch was stored.
+CREATE TABLE IF NOT EXISTS quarantine(
+  seq INTEGER PRIMARY KEY,
+  adapter TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  locator TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS quarantine_adapter ON quarantine(adapter, seq);
 )sql";
 
 std::int64_t NowMs() {
@@ -104,7 +124,34 @@ StoredResource RowToResource(SQLite::Statement& q) {
 
 }  // namespace
 
+WriteResult internal::StoreImpl::ApplySyncOp(const WriteOp& op) {
+  const std::int64_t now = NowMs();
+  if (op.kind == WriteKind::kSetCursor) {
+    SQLite::Statement& up = *upsert_cursor;
+    up.reset();
+    up.bind(1, op.adapter);
+    up.bind(2, op.json);
+    up.bind(3, now);
+    up.exec();
+  } else {
+    SQLite::Statement& ins = *insert_quarantine;
+    ins.reset();
+    ins.bind(1, op.adapter);
+    ins.bind(2, now);
+    ins.bind(3, op.locator);
+    ins.bind(4, op.reason);
+    ins.bind(5, op.json);
+    ins.exec();
+  }
+  WriteResult result;
+  result.last_updated_ms = now;
+  return result;
+}
+
 Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
+  if (op.kind == WriteKind::kSetCursor || op.kind == WriteKind::kQuarantine) {
+    return ApplySyncOp(op);
+  }
   SQLite::Statement& sel = *select_current;
   sel.reset();
   sel.bind(1, op.type);
@@ -394,10 +441,16 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
                 std::to_string(kSchemaVersion) + "')");
       }
     }
-    // Whatever search index an older schema had is rebuilt from the
-    // resources (BuildIndex below), in this schema's form.
-    if (upgrade_from != 0) db.exec("DROP TABLE IF EXISTS search_index");
+    // A search index older than this engine's form is rebuilt from the
+    // resources (BuildIndex below); a newer schema's additions are only new
+    // tables, created (empty) by kSchema.
+    const bool rebuild_index = upgrade_from != 0 && upgrade_from < kIndexSchemaVersion;
+    if (rebuild_index) db.exec("DROP TABLE IF EXISTS search_index");
     db.exec(kSchema);
+    if (upgrade_from != 0 && !rebuild_index) {
+      db.exec("UPDATE store_info SET value='" + std::to_string(kSchemaVersion) +
+              "' WHERE key='schema_version'");
+    }
     {
       SQLite::Statement q(db, "SELECT coalesce(max(last_updated),0) FROM resource");
       if (q.executeStep()) impl->last_ms = q.getColumn(0).getInt64();
@@ -418,7 +471,13 @@ Result<std::unique_ptr<ResourceStore>> ResourceStore::Open(const StoreOptions& o
         db,
         "INSERT INTO resource_history(type,id,version,last_updated,deleted,json) "
         "SELECT type,id,version,last_updated,deleted,json FROM resource WHERE rid=?");
-    if (upgrade_from != 0) {
+    impl->upsert_cursor = std::make_unique<SQLite::Statement>(
+        db,
+        "INSERT INTO sync_state(adapter,cursor,updated_ms) VALUES(?,?,?) "
+        "ON CONFLICT(adapter) DO UPDATE SET cursor=excluded.cursor,updated_ms=excluded.updated_ms");
+    impl->insert_quarantine = std::make_unique<SQLite::Statement>(
+        db, "INSERT INTO quarantine(adapter,received_ms,locator,reason,record) VALUES(?,?,?,?,?)");
+    if (rebuild_index) {
       if (Status built = impl->BuildIndex(); !built.ok()) {
         return Status(built.code(), options.path + ": upgrading from schema version " +
                                         std::to_string(upgrade_from) + ": " + built.message());
@@ -515,6 +574,57 @@ Result<std::vector<StoredResource>> ResourceStore::History(const HistoryQuery& q
     return out;
   } catch (const std::exception& e) {
     return FromException(e, "store history");
+  }
+}
+
+Result<std::optional<std::string>> ResourceStore::ReadCursor(const std::string& adapter) const {
+  try {
+    Impl::ReaderLease lease = impl_->Lease();
+    CachedStatement q(*lease.reader, "SELECT cursor FROM sync_state WHERE adapter=?");
+    q.statement.bind(1, adapter);
+    if (!q.statement.executeStep()) return std::optional<std::string>();
+    return std::optional<std::string>(q.statement.getColumn(0).getString());
+  } catch (const std::exception& e) {
+    return FromException(e, "store cursor read");
+  }
+}
+
+Result<std::vector<QuarantineEntry>> ResourceStore::ListQuarantine(
+    const QuarantineQuery& query) const {
+  try {
+    Impl::ReaderLease lease = impl_->Lease();
+    CachedStatement q(*lease.reader,
+                      "SELECT seq,adapter,received_ms,locator,reason,record FROM quarantine "
+                      "WHERE (?1='' OR adapter=?1) ORDER BY seq DESC LIMIT ?2 OFFSET ?3");
+    q.statement.bind(1, query.adapter);
+    q.statement.bind(2, static_cast<std::int64_t>(query.count));
+    q.statement.bind(3, static_cast<std::int64_t>(query.offset));
+    std::vector<QuarantineEntry> out;
+    while (q.statement.executeStep()) {
+      QuarantineEntry e;
+      e.seq = q.statement.getColumn(0).getInt64();
+      e.adapter = q.statement.getColumn(1).getString();
+      e.received_ms = q.statement.getColumn(2).getInt64();
+      e.locator = q.statement.getColumn(3).getString();
+      e.reason = q.statement.getColumn(4).getString();
+      e.record = q.statement.getColumn(5).getString();
+      out.push_back(std::move(e));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "store quarantine read");
+  }
+}
+
+Result<std::int64_t> ResourceStore::CountQuarantine(const std::string& adapter) const {
+  try {
+    Impl::ReaderLease lease = impl_->Lease();
+    CachedStatement q(*lease.reader, "SELECT count(*) FROM quarantine WHERE (?1='' OR adapter=?1)");
+    q.statement.bind(1, adapter);
+    q.statement.executeStep();
+    return q.statement.getColumn(0).getInt64();
+  } catch (const std::exception& e) {
+    return FromException(e, "store quarantine count");
   }
 }
 

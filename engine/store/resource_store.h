@@ -52,16 +52,24 @@ struct StoredResource {
   std::string json;  // the resource as stored (canonical JSON, meta set); empty when deleted
 };
 
-enum class WriteKind { kPut, kDelete };
+// kPut and kDelete write resources. kSetCursor and kQuarantine write an
+// adapter's sync state beside them, so an adapter's cursor and quarantined
+// records commit in the same transaction as the resources they cover.
+enum class WriteKind { kPut, kDelete, kSetCursor, kQuarantine };
 
 // One write in a batch. For kPut, `json` is the complete resource (its meta
 // is set by the caller to the version and time the store reports back:
-// see PrepareForStore in resource_meta.h).
+// see PrepareForStore in resource_meta.h). For kSetCursor, `adapter` and
+// `json` (the cursor text). For kQuarantine, `adapter`, `locator`, `reason`
+// and `json` (the record as received).
 struct WriteOp {
   WriteKind kind = WriteKind::kPut;
   std::string type;
   std::string id;
   std::string json;
+  std::string adapter;  // kSetCursor, kQuarantine
+  std::string locator;  // kQuarantine: where the record came from
+  std::string reason;   // kQuarantine: why it was set aside
   // If set, the write applies only when the current version equals it
   // (If-Match); 0 means "must not exist yet" (create-only).
   std::optional<std::int64_t> expected_version;
@@ -87,6 +95,22 @@ struct WriteResult {
   std::string json;  // what was stored
 };
 
+// One quarantined record (see WriteKind::kQuarantine).
+struct QuarantineEntry {
+  std::int64_t seq = 0;  // increasing; the entry's id
+  std::string adapter;
+  std::int64_t received_ms = 0;
+  std::string locator;
+  std::string reason;
+  std::string record;
+};
+
+struct QuarantineQuery {
+  std::string adapter;  // empty: every adapter
+  std::size_t count = 100;
+  std::size_t offset = 0;
+};
+
 using BatchCallback = std::function<void(Result<std::vector<WriteResult>>)>;
 
 class ResourceStore {
@@ -103,7 +127,8 @@ class ResourceStore {
   // Queues a batch; `done` runs on the writer thread after the batch's
   // transaction committed (or with the error that rolled the whole batch
   // back: kFailedPrecondition for a version mismatch, kNotFound for a
-  // delete/If-Match of a missing resource). Thread-safe.
+  // If-Match of a missing resource; a plain delete of a missing resource is
+  // a success with no new version). Thread-safe.
   void Submit(std::vector<WriteOp> batch, BatchCallback done);
   // Submit and wait.
   Result<std::vector<WriteResult>> Write(std::vector<WriteOp> batch);
@@ -124,6 +149,14 @@ class ResourceStore {
   };
   // Versions, newest first.
   Result<std::vector<StoredResource>> History(const HistoryQuery& query) const;
+
+  // The cursor last committed for `adapter` (kSetCursor); nullopt before
+  // the first.
+  Result<std::optional<std::string>> ReadCursor(const std::string& adapter) const;
+  // Quarantined records, newest first.
+  Result<std::vector<QuarantineEntry>> ListQuarantine(const QuarantineQuery& query) const;
+  // Number of quarantined records of `adapter` (all when empty).
+  Result<std::int64_t> CountQuarantine(const std::string& adapter) const;
 
   // Number of current, non-deleted resources of `type` (all types when empty).
   Result<std::int64_t> Count(const std::string& type) const;

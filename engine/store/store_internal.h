@@ -153,6 +153,8 @@ struct StoreImpl {
   std::unique_ptr<SQLite::Statement> move_to_history;
   std::unique_ptr<SQLite::Statement> insert_index;
   std::unique_ptr<SQLite::Statement> delete_index;
+  std::unique_ptr<SQLite::Statement> upsert_cursor;
+  std::unique_ptr<SQLite::Statement> insert_quarantine;
   std::int64_t last_ms = 0;
   mutable ParamIds param_ids;
   mutable SystemIds system_ids;
@@ -192,6 +194,8 @@ struct StoreImpl {
 
   void WriterLoop();
   Result<WriteResult> ApplyOp(WriteOp& op);
+  // kSetCursor and kQuarantine.
+  WriteResult ApplySyncOp(const WriteOp& op);
   // Replaces the index rows of resource `rid` with `rows`. `fresh`: the
   // row was just inserted (rids are never reused: resource rows are never
   // deleted), so it has no index rows to remove.

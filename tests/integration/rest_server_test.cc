@@ -100,7 +100,7 @@ class RestServerTest : public SharedEngineTest {
 TEST_F(RestServerTest, HealthAnswersOk) {
   HttpResponse r = Call("GET", "/health");
   EXPECT_EQ(r.status, 200) << Describe(r);
-  EXPECT_EQ(r.body, R"({"status":"ok"})");
+  EXPECT_EQ(r.body, R"({"status":"ok","adapters":[]})");
 }
 
 TEST_F(RestServerTest, ListeningLineNamesTheBase) {

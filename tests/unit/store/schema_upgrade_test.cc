@@ -98,7 +98,36 @@ TEST_F(SchemaUpgradeTest, AnOlderIndexIsRebuiltOnOpen) {
   store->reset();
   SQLite::Database db(path_, SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("SELECT value FROM store_info WHERE key='schema_version'").getString(),
-            "3");
+            "4");
+}
+
+// 3 -> 4 adds the adapters' sync state and quarantine tables only: the
+// index is kept as it is, so no indexer is needed.
+TEST_F(SchemaUpgradeTest, VersionThreeGainsTheSyncTablesWithoutAnIndexRebuild) {
+  {
+    Result<std::unique_ptr<ResourceStore>> store = ResourceStore::Open(Options(path_, true));
+    ASSERT_TRUE(store.ok());
+  }
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE sync_state");
+    db.exec("DROP TABLE quarantine");
+    db.exec("UPDATE store_info SET value='3' WHERE key='schema_version'");
+  }
+  Result<std::unique_ptr<ResourceStore>> store = ResourceStore::Open(Options(path_, false));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  WriteOp cursor;
+  cursor.kind = WriteKind::kSetCursor;
+  cursor.adapter = "a";
+  cursor.json = "{}";
+  ASSERT_TRUE((*store)->Write({cursor}).ok());
+  Result<std::optional<std::string>> read = (*store)->ReadCursor("a");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->value_or(""), "{}");
+  store->reset();
+  SQLite::Database db(path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT value FROM store_info WHERE key='schema_version'").getString(),
+            "4");
 }
 
 TEST_F(SchemaUpgradeTest, WithoutAnIndexerAnOlderDatabaseIsRefused) {

@@ -1,0 +1,237 @@
+// The configuration checks (see config_check.h).
+#include "engine/ingest/config_check.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <filesystem>
+#include <map>
+
+#include "engine/ingest/embedded_config_schema.h"
+#include "engine/ingest/plugin_loader.h"
+#include "engine/json/json_parser.h"
+
+namespace fhirengine::ingest {
+namespace {
+
+std::string Text(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  v.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+
+// Replaces every ${NAME} in the document's strings; a missing variable or a
+// malformed reference is a problem at its path. Substituted paths are
+// recorded so messages can say where a value came from without echoing it.
+void Substitute(rapidjson::Value& value, rapidjson::Document::AllocatorType& allocator,
+                const std::string& path, const GetEnv& getenv, SubstitutedPaths& substituted,
+                std::vector<ConfigProblem>& problems) {
+  if (value.IsObject()) {
+    for (auto& m : value.GetObject()) {
+      Substitute(m.value, allocator,
+                 ChildPath(path, std::string(m.name.GetString(), m.name.GetStringLength())), getenv,
+                 substituted, problems);
+    }
+    return;
+  }
+  if (value.IsArray()) {
+    std::size_t i = 0;
+    for (auto& e : value.GetArray()) {
+      Substitute(e, allocator, ChildPath(path, i++), getenv, substituted, problems);
+    }
+    return;
+  }
+  if (!value.IsString()) return;
+  const std::string_view in(value.GetString(), value.GetStringLength());
+  if (in.find("${") == std::string_view::npos) return;
+  std::string out;
+  std::string names;
+  std::size_t pos = 0;
+  while (pos < in.size()) {
+    const std::size_t start = in.find("${", pos);
+    if (start == std::string_view::npos) {
+      out.append(in.substr(pos));
+      break;
+    }
+    out.append(in.substr(pos, start - pos));
+    const std::size_t end = in.find('}', start + 2);
+    const std::string name(end == std::string_view::npos ? std::string_view()
+                                                         : in.substr(start + 2, end - start - 2));
+    bool valid = !name.empty() && IsNameStart(name[0]);
+    for (char c : name) valid = valid && IsNameChar(c);
+    if (!valid) {
+      problems.push_back({path, "a malformed ${...} reference",
+                          "write ${NAME} with NAME made of letters, digits and '_'"});
+      return;
+    }
+    const char* found = getenv(name.c_str());
+    if (found == nullptr) {
+      problems.push_back({path, "the environment variable " + name + " is not set",
+                          "set " + name + " in the engine's environment"});
+      return;
+    }
+    out.append(found);
+    names += (names.empty() ? "" : "}, ${") + name;
+    pos = end + 1;
+  }
+  substituted[path] = names;
+  value.SetString(out.data(), static_cast<rapidjson::SizeType>(out.size()), allocator);
+}
+
+std::int64_t IntOr(const rapidjson::Value& object, const char* key, std::int64_t fallback) {
+  auto m = object.FindMember(key);
+  return m != object.MemberEnd() && m->value.IsInt64() ? m->value.GetInt64() : fallback;
+}
+
+std::string ResolvePath(const std::string& config_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || config_dir.empty()) return path;
+  return (std::filesystem::path(config_dir) / p).string();
+}
+
+void CheckPlugins(const rapidjson::Value& root, const std::string& config_dir,
+                  adapters::AdapterRegistry& registry, std::vector<ConfigProblem>& problems) {
+  auto plugins = root.FindMember("plugins");
+  if (plugins == root.MemberEnd() || !plugins->value.IsArray()) return;
+  std::size_t i = 0;
+  for (const rapidjson::Value& entry : plugins->value.GetArray()) {
+    const std::string path = ChildPath("$.plugins", i++);
+    if (!entry.IsString() || entry.GetStringLength() == 0) continue;  // the schema said so
+    Result<adapters::AdapterType> type =
+        LoadAdapterPlugin(ResolvePath(config_dir, entry.GetString()));
+    if (!type.ok()) {
+      problems.push_back({path, type.status().message(),
+                          "give the path of a fhir-engine adapter plugin built for this engine"});
+      continue;
+    }
+    const std::string name = type->name;
+    if (Status added = registry.Register(std::move(type).value()); !added.ok()) {
+      problems.push_back({path, added.message(), "load each adapter type once"});
+    }
+  }
+}
+
+void CheckAdapters(const rapidjson::Value& root, const std::string& config_dir,
+                   adapters::AdapterRegistry& registry, const SubstitutedPaths& substituted,
+                   ConfigCheck& check) {
+  auto adapters = root.FindMember("adapters");
+  if (adapters == root.MemberEnd() || !adapters->value.IsArray()) return;
+  std::map<std::string, std::string> names;  // name -> path of its first use
+  std::size_t i = 0;
+  for (const rapidjson::Value& entry : adapters->value.GetArray()) {
+    const std::string path = ChildPath("$.adapters", i++);
+    if (!entry.IsObject()) continue;  // reported by the schema
+    auto name_member = entry.FindMember("name");
+    auto type_member = entry.FindMember("type");
+    if (name_member == entry.MemberEnd() || !name_member->value.IsString() ||
+        type_member == entry.MemberEnd() || !type_member->value.IsString()) {
+      continue;  // reported by the schema
+    }
+    const std::string name = name_member->value.GetString();
+    const std::string type_name = type_member->value.GetString();
+    const std::size_t before = check.problems.size();
+    if (auto [it, fresh] = names.emplace(name, path); !fresh) {
+      check.problems.push_back({ChildPath(path, "name"),
+                                "the name is already used by " + it->second,
+                                "give each adapter a name of its own"});
+    }
+    const adapters::AdapterType* type = registry.Find(type_name);
+    if (type == nullptr) {
+      std::string known;
+      for (const std::string& n : registry.Names()) known += (known.empty() ? "" : ", ") + n;
+      check.problems.push_back(
+          {ChildPath(path, "type"), "unknown adapter type \"" + type_name + "\"",
+           known.empty() ? "no adapter types are available; list a plugin in \"plugins\""
+                         : "use one of: " + known + " (or list its plugin in \"plugins\")"});
+      continue;
+    }
+    rapidjson::Value empty(rapidjson::kObjectType);
+    auto settings_member = entry.FindMember("settings");
+    const rapidjson::Value& settings =
+        settings_member == entry.MemberEnd() ? empty : settings_member->value;
+    rapidjson::Document schema;
+    schema.Parse(type->settings_schema.c_str());
+    if (schema.HasParseError()) {
+      check.problems.push_back(
+          {ChildPath(path, "type"),
+           "the settings schema of adapter type \"" + type_name + "\" is not valid JSON",
+           "report this to the adapter's authors"});
+      continue;
+    }
+    CheckAgainstSchema(settings, schema, ChildPath(path, "settings"), substituted, check.problems);
+    if (check.problems.size() != before) continue;
+    AdapterEntry out;
+    out.name = name;
+    out.type = type_name;
+    auto enabled = entry.FindMember("enabled");
+    out.enabled =
+        enabled == entry.MemberEnd() || !enabled->value.IsBool() || enabled->value.GetBool();
+    out.poll_interval = std::chrono::seconds(IntOr(entry, "poll-interval-s", 30));
+    out.stale_after = std::chrono::seconds(IntOr(entry, "stale-after-s", 900));
+    Result<json::Document> parsed = json::Parse(Text(settings));
+    if (!parsed.ok()) {
+      check.problems.push_back(
+          {ChildPath(path, "settings"), parsed.status().message(), "simplify the settings"});
+      continue;
+    }
+    out.settings = std::make_shared<json::Document>(std::move(parsed).value());
+    if (out.enabled) {
+      adapters::AdapterConfig config;
+      config.name = out.name;
+      config.type = out.type;
+      config.settings = &out.settings->root();
+      config.config_dir = config_dir;
+      Result<std::unique_ptr<adapters::Adapter>> created = type->create(config);
+      if (!created.ok()) {
+        const std::string message = created.status().message();
+        check.problems.push_back(
+            {ChildPath(path, "settings"), message, "correct the setting the message names"});
+        continue;
+      }
+    }
+    check.ingest.adapters.push_back(std::move(out));
+  }
+}
+
+}  // namespace
+
+std::string FormatProblem(std::string_view file, const ConfigProblem& problem) {
+  return std::string(file) + ": " + problem.path + ": " + problem.problem +
+         "; hint: " + problem.hint;
+}
+
+ConfigCheck CheckConfig(std::string_view text, const std::string& config_dir,
+                        adapters::AdapterRegistry& registry, const GetEnv& getenv) {
+  ConfigCheck check;
+  check.ingest.config_dir = config_dir;
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) {
+    check.problems.push_back({"$",
+                              std::string("not valid JSON at byte ") +
+                                  std::to_string(doc.GetErrorOffset()) + ": " +
+                                  rapidjson::GetParseError_En(doc.GetParseError()),
+                              "fix the JSON syntax there"});
+    return check;
+  }
+  SubstitutedPaths substituted;
+  Substitute(doc, doc.GetAllocator(), "$", getenv, substituted, check.problems);
+  rapidjson::Document schema;
+  const std::string_view schema_text = EmbeddedConfigSchema();
+  schema.Parse(schema_text.data(), schema_text.size());
+  FE_CHECK(!schema.HasParseError());  // the build embeds the repository's schema
+  CheckAgainstSchema(doc, schema, "$", substituted, check.problems);
+  if (doc.IsObject()) {
+    CheckPlugins(doc, config_dir, registry, check.problems);
+    CheckAdapters(doc, config_dir, registry, substituted, check);
+  }
+  check.substituted_text = Text(doc);
+  return check;
+}
+
+}  // namespace fhirengine::ingest

@@ -1,0 +1,56 @@
+// The configuration file's checks for `check-config` and `serve`: ${ENV}
+// substitution, the embedded JSON Schema (config/config.schema.json), the
+// plugins, and each adapter's type and settings. Every problem is
+// collected with its JSON path and a hint; substituted values never appear
+// in messages.
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/api/registry.h"
+#include "engine/ingest/schema_check.h"
+#include "engine/json/json_value.h"
+
+namespace fhirengine::ingest {
+
+// One entry of the config's "adapters".
+struct AdapterEntry {
+  std::string name;
+  std::string type;
+  bool enabled = true;
+  std::chrono::seconds poll_interval{30};
+  std::chrono::seconds stale_after{900};
+  std::shared_ptr<json::Document> settings;  // an object (empty when absent)
+};
+
+struct IngestConfig {
+  std::vector<AdapterEntry> adapters;
+  std::string config_dir;  // relative paths in settings resolve against it
+};
+
+struct ConfigCheck {
+  std::vector<ConfigProblem> problems;  // empty: the file is good
+  std::string substituted_text;         // the file after ${ENV} substitution
+  IngestConfig ingest;
+};
+
+// Looks an environment variable up; nullptr when unset.
+using GetEnv = std::function<const char*(const char* name)>;
+
+// Checks the configuration `text`. Plugins named in "plugins" (relative to
+// `config_dir`) are loaded and registered into `registry`; adapters'
+// factories run once to check what schemas cannot (and are discarded).
+ConfigCheck CheckConfig(
+    std::string_view text, const std::string& config_dir, adapters::AdapterRegistry& registry,
+    const GetEnv& getenv = [](const char* n) { return std::getenv(n); });
+
+// "FILE: $.path: problem; hint: hint".
+std::string FormatProblem(std::string_view file, const ConfigProblem& problem);
+
+}  // namespace fhirengine::ingest
