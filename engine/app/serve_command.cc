@@ -191,7 +191,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   auto ingest = std::make_unique<ingest::IngestService>(ingest_config, registry, *store, clock);
   ingest::HealthEndpoint health_endpoint(*ingest);
   ingest::MetricsEndpoint metrics_endpoint(*ingest);
-  ingest::QuarantineEndpoint quarantine_endpoint(*store);
+  ingest::QuarantineEndpoint quarantine_endpoint(*store, guard.get());
   // Endpoints besides the FHIR API register here; everything else is FHIR's.
   auto router = std::make_unique<rest::PathRouter>(*api);
   if (tokens) {
@@ -203,8 +203,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   // No patient data in health and metrics: open, for probes and scrapers.
   router->AddExact("/health", health_endpoint);
   router->AddExact("/metrics", metrics_endpoint);
-  // AUTH: /admin/ shows quarantined source records (patient data); wrap
-  // quarantine_endpoint in the SMART authoriser here when auth is on.
+  // /admin/ shows quarantined source records (patient data): guarded.
   router->AddPrefix("/admin/", quarantine_endpoint);
   server->Serve(*router);
   ingest->Start();

@@ -160,6 +160,21 @@ void QuarantineEndpoint::Handle(rest::RestRequest request, rest::Responder respo
   if (!IsRead(request)) return responder.reply(NotAllowed());
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
+  if (policy_ != nullptr) {
+    Result<std::shared_ptr<const rest::RequestAccess>> access = policy_->Authenticate(request);
+    if (!access.ok()) {
+      rest::RestResponse r = JsonError(401, access.status().message());
+      r.AddHeader("WWW-Authenticate", request.authorization.empty()
+                                          ? "Bearer realm=\"fhir\""
+                                          : "Bearer realm=\"fhir\", error=\"invalid_token\"");
+      return responder.reply(std::move(r));
+    }
+    if (std::optional<std::string> missing =
+            (*access)->MissingScope("*", rest::AccessRight::kRead)) {
+      return responder.reply(JsonError(
+          403, "the quarantine holds source records of every type: it needs scope " + *missing));
+    }
+  }
   if (path != "/admin/quarantine") return responder.reply(JsonError(404, "no such admin endpoint"));
   Result<std::string> body = QuarantineJson(store_, QueryOf(target));
   if (!body.ok()) {

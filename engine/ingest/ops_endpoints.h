@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/ingest/ingest_service.h"
+#include "engine/rest/access_policy.h"
 #include "engine/rest/rest_types.h"
 
 namespace fhirengine::ingest {
@@ -33,15 +34,19 @@ class MetricsEndpoint final : public rest::RequestHandler {
 
 // GET /admin/quarantine?adapter=NAME&_count=N&_offset=M: newest first,
 // {"total": n, "entries": [{"seq", "adapter", "received", "locator",
-// "reason", "record"}]}. _count 1..1000 (default 100).
+// "reason", "record"}]}. _count 1..1000 (default 100). Quarantined records
+// may carry patient data: with an access policy (SMART auth on) a request
+// needs a token whose scopes read every type (system/*.r), else 401/403.
 class QuarantineEndpoint final : public rest::RequestHandler {
  public:
-  explicit QuarantineEndpoint(const store::ResourceStore& store) : store_(store) {}
+  QuarantineEndpoint(const store::ResourceStore& store, const rest::AccessPolicy* policy)
+      : store_(store), policy_(policy) {}
   void Handle(rest::RestRequest request, rest::Responder responder) override;
   rest::RestResponse ProtocolError(int status, std::string_view message) const override;
 
  private:
   const store::ResourceStore& store_;
+  const rest::AccessPolicy* policy_;  // null: open (auth off)
 };
 
 // The quarantine page as JSON, shared by the endpoint and the CLI;
