@@ -23,8 +23,7 @@ std::string FhirRestSettingsSchema() {
     },
     "search": {
       "type": "object",
-      "patternProperties": {"^[A-Z][A-Za-z]+$": {"type": "string"}},
-      "additionalProperties": false
+      "additionalProperties": {"type": "string"}
     },
     "page-size": {"type": "integer", "minimum": 1, "maximum": 5000},
     "format": {"enum": ["json", "xml"]},

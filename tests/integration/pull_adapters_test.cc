@@ -5,6 +5,7 @@
 // engine whose fhir-rest adapter pulls from an upstream engine), and
 // json-rest against an in-test HTTP server serving JSON pages.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <thread>
@@ -546,6 +548,64 @@ TEST_F(PullAdaptersTest, RegionalEngineCatchesUpAfterAnUpstreamOutage) {
   for (int i = 500; i < 700; ++i) more.push_back(LocationJson(i));
   up.Load(more);
   EXPECT_EQ(wait_for(700), 700u);
+}
+
+// Runs `fhir-engine <args>`; its exit code and output (stdout and stderr).
+std::pair<int, std::string> RunEngineCli(const std::string& args) {
+  const std::string command = std::string(FHIR_ENGINE_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::string out;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The complete examples in docs/adapters.md pass check-config (schema and
+// factory agree with the documentation), and a bad key is named.
+TEST_F(PullAdaptersTest, CheckConfigAcceptsTheDocumentedExamples) {
+  std::ifstream in(std::string(FE_SOURCE_DIR) + "/docs/adapters.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::create_directories(dir_ / "pki");
+  fs::create_directories(dir_ / "certs");
+  Result<TestPki> pki = MakeTestPki((dir_ / "pki").string());
+  ASSERT_TRUE(pki.ok());
+  fs::copy_file(pki->ca_cert, dir_ / "certs/hospital-a-ca.pem");
+  fs::copy_file(pki->ca_cert, dir_ / "certs/municipality-ca.pem");
+  ::setenv("HOSPITAL_A_KEY_FILE", Write("hospital-a.key.pem", "unused before discovery").c_str(),
+           1);
+  ::setenv("MUNICIPALITY_API_TOKEN", "example-token", 1);
+  int examples = 0;
+  for (std::size_t at = doc.find("```json\n"); at != std::string::npos;
+       at = doc.find("```json\n", at + 1)) {
+    const std::size_t start = at + 8;
+    const std::string block = doc.substr(start, doc.find("```", start) - start);
+    if (block.find(R"("type": "fhir-rest")") == std::string::npos &&
+        block.find(R"("type": "json-rest")") == std::string::npos) {
+      continue;
+    }
+    const std::string file = Write("example-" + std::to_string(examples++) + ".json", block);
+    auto [code, out] = RunEngineCli("check-config " + file);
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_EQ(out, file + ": ok\n");
+  }
+  EXPECT_EQ(examples, 2);
+
+  const std::string bad = Write("bad.json", R"({"adapters": [
+      {"name": "a", "type": "fhir-rest", "settings": {"base-url": "https://ehr.test/fhir",
+                                                      "page-size": 0}},
+      {"name": "b", "type": "json-rest", "settings": {"url": "http://api.test/x",
+                                                      "key-field": "id", "user": "x"}},
+      {"name": "c", "type": "fhir-rest", "settings": {"base-url": "https://ehr.test/fhir",
+                                                      "tls": {"ca-file": "missing.pem"}}}]})");
+  auto [code, out] = RunEngineCli("check-config " + bad);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("$.adapters[0].settings.page-size"), std::string::npos) << out;
+  EXPECT_NE(out.find("$.adapters[1].settings.user: unknown key"), std::string::npos) << out;
+  EXPECT_NE(out.find("tls.ca-file"), std::string::npos) << out;
+  EXPECT_NE(out.find("missing.pem"), std::string::npos) << out;
 }
 
 // A JSON API served by an in-test HTTP server: offset pages of 10 beds,
