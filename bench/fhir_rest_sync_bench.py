@@ -6,7 +6,8 @@ Bundles of 1000 PUTs), then starts a regional fhir-engine whose config has a
 fhir-rest adapter pointing at the upstream, and measures the wall time from
 the regional engine's "listening" line until its Location count equals N
 (start-up of the adapter and its first page included: a conservative rate).
-Prints one line of results as JSON.
+Prints one line of results as JSON, with the CPU seconds each engine used
+during the sync (where the time goes).
 
 Usage: bench/fhir_rest_sync_bench.py BUILD/engine/fhir-engine [--locations 100000]
 """
@@ -37,6 +38,13 @@ def start(binary, config_path, db_path):
             return proc, port
     proc.kill()
     sys.exit("engine did not start")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def request(port, method, path, body=None):
@@ -91,6 +99,7 @@ def main():
                 "settings": {"base-url": f"http://127.0.0.1:{up_port}/fhir",
                              "resource-types": ["Location"], "page-size": args.page_size,
                              "max-pages-per-poll": 1000}}]}, f)
+        up_cpu = cpu_seconds(up.pid)
         t = time.time()
         reg, reg_port = start(args.binary, reg_cfg, os.path.join(work, "regional.db"))
         procs.append(reg)
@@ -102,10 +111,14 @@ def main():
                 break
             time.sleep(0.2)
         sync_s = time.time() - t
+        up_cpu = cpu_seconds(up.pid) - up_cpu
+        reg_cpu = cpu_seconds(reg.pid)
         print(json.dumps({"locations": args.locations, "synced": total,
                           "page_size": args.page_size, "upstream_load_s": round(load_s, 2),
                           "sync_s": round(sync_s, 2),
-                          "resources_per_s": round(total / sync_s)}))
+                          "resources_per_s": round(total / sync_s),
+                          "upstream_cpu_s": round(up_cpu, 2),
+                          "regional_cpu_s": round(reg_cpu, 2)}))
     finally:
         for p in procs:
             p.terminate()
