@@ -424,6 +424,92 @@ TEST_F(PullAdaptersTest, FhirRestHonoursTheUpstreamsRetryAfter) {
   EXPECT_EQ(ctx.Records().size(), 100u);  // each page once: resumed at the refused page
 }
 
+// The issue's acceptance set-up, scaled down: the upstream engine plays the
+// EHR with HTTPS (the test CA) and SMART auth on; the regional engine's
+// fhir-rest adapter (smart-backend, ES384) syncs Locations and Encounters,
+// then follows an update and a delete.
+TEST_F(PullAdaptersTest, RegionalEnginePullsOverHttpsWithSmartAuth) {
+  fs::create_directories(dir_ / "pki");
+  Result<TestPki> pki = MakeTestPki((dir_ / "pki").string());
+  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+  Result<auth::KeyHandle> key = auth::GeneratePrivateKey(auth::JwsAlgorithm::kEs384);
+  ASSERT_TRUE(key.ok());
+  Write("regional.key.pem", *auth::PrivateKeyToPem(**key));
+  const std::string jwk = *auth::PublicJwkJson(**key, "regional-1", auth::JwsAlgorithm::kEs384);
+  EngineProcess* upstream = StartEngine(
+      "upstream",
+      R"({"server": {"tls": {"cert-file": "pki/server.pem", "key-file": "pki/server.key"}},
+        "store": {"durability": "normal"},
+        "auth": {"mode": "smart", "clients": [
+          {"client-id": "loader", "jwks": {"keys": [)" +
+          jwk + R"(]}, "scope": "system/*.cruds"},
+          {"client-id": "regional", "jwks": {"keys": [)" +
+          jwk + R"(]}, "scope": "system/Location.rs system/Encounter.rs"}]}})");
+  ASSERT_NE(upstream, nullptr);
+
+  net::HttpClientOptions options;
+  options.tls.ca_file = pki->ca_cert;
+  std::shared_ptr<net::HttpClient> client = std::move(net::HttpClient::Create(options)).value();
+  adapters::http_source::AuthSettings loader;
+  loader.type = adapters::http_source::AuthType::kSmartBackend;
+  loader.client_id = "loader";
+  loader.private_key_file = (dir_ / "regional.key.pem").string();
+  loader.key_id = "regional-1";
+  loader.algorithm = "ES384";
+  loader.scope = "system/*.cruds";
+  auto authorizer = adapters::http_source::MakeAuthorizer(
+      loader, *adapters::http_source::ParseSourceUrl(upstream->base_url()), client);
+  ASSERT_TRUE(authorizer.ok()) << authorizer.status().ToString();
+  Upstream up(upstream->base_url(), pki->ca_cert);
+  up.set_token((*authorizer)->Authorization()->substr(7));
+  constexpr int kLocations = 1000;
+  constexpr int kEncounters = 2000;
+  std::vector<std::string> resources;
+  for (int i = 0; i < kLocations; ++i) resources.push_back(LocationJson(i));
+  for (int i = 0; i < kEncounters; ++i) resources.push_back(EncounterJson(i));
+  up.Load(resources);
+
+  EngineProcess* regional = StartEngine("regional",
+                                        R"({"store": {"durability": "normal"},
+        "adapters": [{"name": "hospital-a", "type": "fhir-rest", "poll-interval-s": 1,
+          "settings": {"base-url": ")" + upstream->base_url() +
+                                            R"(", "resource-types": ["Location", "Encounter"],
+            "overlap-s": 5, "history-deletes": true,
+            "auth": {"type": "smart-backend", "client-id": "regional",
+                     "private-key-file": "regional.key.pem", "key-id": "regional-1",
+                     "algorithm": "ES384", "scope": "system/Location.rs system/Encounter.rs"},
+            "tls": {"ca-file": "pki/ca.pem"}}}]})");
+  ASSERT_NE(regional, nullptr);
+  Upstream region(regional->base_url());
+  const auto start = std::chrono::steady_clock::now();
+  auto synced = [&] {
+    return region.Total("Location") == kLocations && region.Total("Encounter") == kEncounters;
+  };
+  while (!synced() && std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(synced()) << region.Total("Location") << " Locations, " << region.Total("Encounter")
+                        << " Encounters";
+
+  ASSERT_EQ(up.Send("PUT", "/Encounter/enc-9",
+                    R"({"resourceType":"Encounter","id":"enc-9","status":"finished",)"
+                    R"("class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode",)"
+                    R"("code":"IMP"}})")
+                .status,
+            200);
+  const int deleted = up.Send("DELETE", "/Location/loc-3").status;
+  ASSERT_TRUE(deleted == 200 || deleted == 204) << deleted;
+  bool followed = false;
+  for (int i = 0; i < 150 && !followed; ++i) {
+    const int gone = region.Send("GET", "/Location/loc-3").status;
+    const net::HttpResponse enc = region.Send("GET", "/Encounter/enc-9");
+    followed = (gone == 410 || gone == 404) &&
+               enc.body.find(R"("status":"finished")") != std::string::npos;
+    if (!followed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(followed) << "the update and the delete did not reach the regional engine";
+}
+
 // Every Location of `engine` (pages of 1000): id -> meta.versionId.
 std::map<std::string, std::string> LocationVersions(Upstream& engine) {
   std::map<std::string, std::string> out;
