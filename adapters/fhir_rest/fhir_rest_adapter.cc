@@ -100,19 +100,33 @@ PollOutcome FhirRestAdapter::Poll(AdapterContext& ctx) {
     return outcome;
   }
   round.cursor = std::move(cursor).value();
-  for (const std::string& type : settings_.resource_types) {
+  // A round cut short by its page budget resumes at the type it stopped on,
+  // so a busy type early in the list cannot starve the ones after it.
+  const std::size_t count = settings_.resource_types.size();
+  const std::size_t first = next_type_ < count ? next_type_ : 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t index = (first + k) % count;
+    const std::string& type = settings_.resource_types[index];
     outcome = RunPass(round, type, /*history=*/false);
-    if (!outcome.status.ok() || outcome.more) return outcome;
-    if (settings_.history_deletes && round.cursor.types[type].full_sync_done) {
+    if (outcome.status.ok() && !outcome.more && settings_.history_deletes &&
+        round.cursor.types[type].full_sync_done) {
       outcome = RunPass(round, type, /*history=*/true);
-      if (!outcome.status.ok() || outcome.more) return outcome;
+    }
+    if (!outcome.status.ok() || outcome.more) {
+      next_type_ = index;
+      return outcome;
     }
   }
+  next_type_ = 0;
   return outcome;
 }
 
 PollOutcome FhirRestAdapter::RunPass(Round& round, const std::string& type, bool history) {
   PollOutcome outcome;
+  if (round.pages_left <= 0) {
+    outcome.more = true;  // the budget went on earlier types; the next round starts here
+    return outcome;
+  }
   TypeSyncState& state = round.cursor.types[type];
   SyncPass& pass = history ? state.history : state.search;
   const http_source::SourceUrl& base = settings_.base_url;

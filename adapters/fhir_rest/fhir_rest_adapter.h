@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,7 @@ class FhirRestAdapter : public Adapter {
   const FhirRestSettings settings_;
   const std::shared_ptr<http_source::SourceFetcher> fetcher_;
   std::atomic<bool> cancelled_{false};
+  std::size_t next_type_ = 0;  // where the next round starts (Poll's thread only)
 };
 
 // The "fhir-rest" type: settings schema and factory (which builds the HTTP

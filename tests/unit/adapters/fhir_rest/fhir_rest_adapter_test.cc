@@ -307,8 +307,29 @@ TEST(FhirRestAdapter, PageBudgetEndsARoundAndTheNextResumes) {
   ASSERT_TRUE(second.status.ok());
   EXPECT_FALSE(second.more);
   EXPECT_EQ(ctx.Records().size(), 26u);
+  EXPECT_EQ(h.client->urls().size(), 4u);  // Location's last page, then Encounter's one
   EXPECT_EQ(h.client->urls()[2], "http://ehr.test/fhir/Location?_count=10&_offset=20");
   EXPECT_EQ(ctx.Records().back().resource_type, "Encounter");
+}
+
+TEST(FhirRestAdapter, ABusyTypeDoesNotStarveTheNext) {
+  // Location's incremental pass alone fills the page budget of every round.
+  Harness h(R"({"base-url":"http://ehr.test/fhir","resource-types":["Location","Encounter"],
+                "page-size":10,"max-pages-per-poll":2})");
+  for (int i = 0; i < 15; ++i) h.source.Put("Location", "loc-" + std::to_string(i), kT0 + i);
+  h.source.Put("Encounter", "enc-1", kT0);
+  BatchRecorder ctx;
+  PollOutcome first = h.adapter->Poll(ctx);
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_TRUE(first.more);
+  EXPECT_EQ(h.client->urls().size(), 2u);  // nothing of Encounter beyond the budget
+  EXPECT_EQ(ctx.Records().size(), 15u);
+  bool encounter = false;
+  for (int round = 0; round < 4 && !encounter; ++round) {
+    ASSERT_TRUE(h.adapter->Poll(ctx).status.ok());
+    for (const SourceRecord& r : ctx.Records()) encounter |= r.key == "Encounter/enc-1";
+  }
+  EXPECT_TRUE(encounter) << "Encounter never got a turn";
 }
 
 TEST(FhirRestAdapter, AFailedDeliveryLeavesTheCursorForARetry) {
