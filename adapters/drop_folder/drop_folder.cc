@@ -66,7 +66,7 @@ std::string_view DropFolderSchemaProperties() {
     "pattern": {"type": "string", "minLength": 1, "description": "Glob on file names, e.g. *.csv."},
     "settle-seconds": {"type": "number", "minimum": 0, "maximum": 86400,
       "description": "A file is read once unmodified for this long (default 5)."},
-    "max-file-bytes": {"type": "integer", "minimum": 1,
+    "max-file-bytes": {"type": "integer", "minimum": 1, "maximum": 4294967296,
       "description": "Larger files are quarantined unread."},
     "archive-directory": {"type": "string", "minLength": 1,
       "description": "Finished files move here after their last batch is stored."},
@@ -92,7 +92,7 @@ Result<DropFolderSettings> ParseDropFolderSettings(const SettingsReader& setting
   out.settle_seconds = *settle;
 
   Result<std::uint64_t> max_bytes =
-      settings.Integer("max-file-bytes", default_max_file_bytes, 1, std::uint64_t{1} << 40);
+      settings.Integer("max-file-bytes", default_max_file_bytes, 1, std::uint64_t{1} << 32);
   if (!max_bytes.ok()) return max_bytes.status();
   out.max_file_bytes = *max_bytes;
 

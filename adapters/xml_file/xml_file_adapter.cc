@@ -173,7 +173,11 @@ std::string_view TrimXmlSpace(std::string_view s) {
 // The string value of `comp` evaluated with `node` as the context node.
 std::optional<std::string> EvalString(xmlXPathContext* ctx, xmlNode* node, xmlXPathCompExpr* comp) {
   ctx->node = node;
-  XPathObjectPtr result(xmlXPathCompiledEval(comp, ctx));
+  XPathObjectPtr result;
+  {
+    XmlErrorCapture errors;
+    result.reset(xmlXPathCompiledEval(comp, ctx));
+  }
   if (result == nullptr) return std::nullopt;
   XmlCharPtr text(xmlXPathCastToString(result.get()));
   return std::string(TrimXmlSpace(S(text.get())));
@@ -216,14 +220,20 @@ class XmlFileReader : public drop_folder::FileRecordReader {
       return sink.Reject({name + ":" + std::to_string(LineOf(message)),
                           "file not read: " + message + "; no record of this file was read", ""});
     }
-    XmlErrorCapture errors;
     auto ctx = selectors_.NewContext(doc->get());
-    XPathObjectPtr selected(xmlXPathCompiledEval(selectors_.record(), ctx.get()));
+    XPathObjectPtr selected;
+    std::string error;
+    {
+      // Scoped to libxml2's own work: Deliver (inside sink) may parse XML too.
+      XmlErrorCapture errors;
+      selected.reset(xmlXPathCompiledEval(selectors_.record(), ctx.get()));
+      error = errors.message();
+    }
     if (selected == nullptr || selected->type != XPATH_NODESET) {
       return sink.Reject({name + ":1",
                           "record-xpath '" + settings_.record_xpath +
                               "' does not select nodes in this file" +
-                              (errors.message().empty() ? "" : ": " + errors.message()),
+                              (error.empty() ? "" : ": " + error),
                           ""});
     }
     const xmlNodeSet* nodes = selected->nodesetval;

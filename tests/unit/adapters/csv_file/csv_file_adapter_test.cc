@@ -284,6 +284,17 @@ TEST_F(CsvFileAdapterTest, FailedDeliveryKeepsTheCursorAndIsRetried) {
   EXPECT_EQ(ctx.Records().size(), 1u);
 }
 
+TEST_F(CsvFileAdapterTest, CancelledPollStopsBeforeTheNextFile) {
+  folder_.Write("a.csv", std::string(kHeader) + "AVD1;1;v;O;x\n");
+  auto adapter = Make();
+  adapter->Cancel();
+  RecordingContext ctx;
+  PollOutcome outcome = adapter->Poll(ctx);
+  EXPECT_TRUE(outcome.status.ok());
+  EXPECT_TRUE(outcome.more);
+  EXPECT_TRUE(ctx.Records().empty());
+}
+
 TEST_F(CsvFileAdapterTest, ArchivesFilesAfterTheirBatchIsStored) {
   TempFolder archive;
   folder_.Write("beds.csv", std::string(kHeader) + "AVD1;1;v;O;x\n");
