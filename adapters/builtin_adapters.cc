@@ -3,11 +3,15 @@
 // built-in adapter adds its include and its line here. Adapters shipped as
 // shared libraries are loaded from the config's "plugins" instead.
 #include "adapters/api/registry.h"
+#include "adapters/csv_file/csv_file_adapter.h"
+#include "adapters/xml_file/xml_file_adapter.h"
+#include "engine/core/check.h"
 
 namespace fhirengine::adapters {
 
 void RegisterBuiltinAdapters(AdapterRegistry& registry) {
-  (void)registry;  // e.g. FE_CHECK(registry.Register(csv_file::Type()).ok());
+  FE_CHECK(registry.Register(CsvFileAdapterType()).ok());
+  FE_CHECK(registry.Register(XmlFileAdapterType()).ok());
 }
 
 }  // namespace fhirengine::adapters
