@@ -192,7 +192,8 @@ TEST_F(AdaptersTest, CheckConfigPrintsOkOrEveryProblem) {
                 "spelling (known here: folder, max-records-per-batch)\n" +
                 bad +
                 ": $.adapters[1].type: unknown adapter type \"hl7v2-mllp\"; hint: use one "
-                "of: fhir-rest, json-rest, ndjson-file (or list its plugin in \"plugins\")\n");
+                "of: csv-file, fhir-rest, json-rest, ndjson-file, xml-file (or list its plugin in "
+                "\"plugins\")\n");
   // serve refuses the same file, naming the same problems.
   CliRun serve = RunEngine("serve --config " + bad + " --port 0");
   EXPECT_EQ(serve.exit_code, 2);
