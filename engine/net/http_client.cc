@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -121,6 +122,18 @@ class Connection {
   bool connected() const { return connected_; }
   bool reusable() const { return reusable_; }
   bool aborted() const { return aborted_.load(); }
+
+  // Whether a pooled connection still looks usable: nothing to read on it
+  // (a kept-alive connection that has something to read was closed by the
+  // server, or sent what nobody asked for). Checked before reuse, since a
+  // request that is not idempotent is not retried on a new connection.
+  bool LooksAlive() {
+    if (!connected_ || !Tcp().socket().is_open()) return false;
+    if (tls_ && SSL_pending(tls_->native_handle()) > 0) return false;
+    char byte = 0;
+    const ssize_t n = ::recv(Tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
 
   // Closes the socket from any thread: the operation in progress (or the
   // next one) fails at once.
@@ -334,9 +347,10 @@ class PooledHttpClient final : public HttpClient {
       });
       if (cancelled_) return Unavailable(where + ": cancelled");
       ++pool.active;
-      if (!pool.idle.empty()) {
+      while (!conn && !pool.idle.empty()) {
         conn = std::move(pool.idle.back());
         pool.idle.pop_back();
+        if (!conn->LooksAlive()) conn.reset();
       }
     }
     struct Release {

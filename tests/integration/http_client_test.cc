@@ -79,6 +79,7 @@ class SilentListener {
   SilentListener& operator=(const SilentListener&) = delete;
 
   std::uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
   // Accepts one connection (kept open, never read); false when none came.
   bool AcceptWithin(milliseconds deadline) {
     pollfd p{fd_, POLLIN, 0};
@@ -113,11 +114,13 @@ class HttpClientTest : public ::testing::Test {
   }
 
   // Starts the engine's HttpServer on a free loopback port.
-  std::uint16_t Serve(const rest::TlsServerOptions& tls = {}) {
+  std::uint16_t Serve(const rest::TlsServerOptions& tls = {},
+                      milliseconds idle_timeout = seconds(60)) {
     rest::HttpServerOptions options;
     options.threads = 2;
     options.tls = tls;
     options.request_timeout = seconds(10);
+    options.idle_timeout = idle_timeout;
     Result<std::unique_ptr<rest::HttpServer>> listening = rest::HttpServer::Listen(options);
     EXPECT_TRUE(listening.ok()) << listening.status().ToString();
     if (!listening.ok()) return 0;
@@ -347,6 +350,72 @@ TEST_F(HttpClientTest, KeptAliveConnectionIsReused) {
     EXPECT_EQ(r->Header("X-Connections"), "1") << "request " << i;
   }
   EXPECT_EQ(server_->connection_count(), 1u);  // kept alive in the pool
+}
+
+// A server that accepts exactly one connection and answers every request on
+// it: a client that does not reuse that connection gets no answer (its
+// second connection waits in the backlog) and fails with a read timeout.
+TEST_F(HttpClientTest, SecondRequestRidesTheSameConnection) {
+  SilentListener listener;
+  std::thread one_connection([&listener] {
+    pollfd p{listener.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 10'000) != 1) return;
+    const int fd = ::accept(listener.fd(), nullptr, nullptr);
+    std::string pending;
+    char buf[4096];
+    for (int answered = 0; answered < 3;) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      pending.append(buf, static_cast<std::size_t>(n));
+      for (std::size_t end; (end = pending.find("\r\n\r\n")) != std::string::npos; ++answered) {
+        pending.erase(0, end + 4);
+        static constexpr std::string_view kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (::send(fd, kOk.data(), kOk.size(), MSG_NOSIGNAL) < 0) break;
+      }
+    }
+    ::close(fd);
+  });
+  net::HttpClientOptions options;
+  options.read_timeout = seconds(5);
+  auto client = Client(options);
+  ASSERT_TRUE(client);
+  for (int i = 0; i < 3; ++i) {
+    Result<net::HttpResponse> r = Get(
+        *client, "http://127.0.0.1:" + std::to_string(listener.port()) + "/" + std::to_string(i));
+    EXPECT_TRUE(r.ok()) << "request " << i << ": " << r.status().ToString();
+    if (!r.ok()) break;
+    EXPECT_EQ(r->body, "ok");
+  }
+  client.reset();  // closes the pooled connection, so the server thread ends
+  one_connection.join();
+}
+
+TEST_F(HttpClientTest, PooledConnectionClosedByTheServerIsNotUsedForAPost) {
+  for (const bool tls : {false, true}) {
+    const std::uint16_t port =
+        Serve(tls ? ServerTls() : rest::TlsServerOptions{}, milliseconds(50));
+    auto client = Client(TrustingTestCa());
+    ASSERT_TRUE(client);
+    net::HttpRequest post;
+    post.method = "POST";
+    post.url =
+        (tls ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port) + "/t";
+    post.body = "x";
+    Result<net::HttpResponse> first = client->Send(post);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    // The server closes the idle kept-alive connection the client pooled.
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (server_->connection_count() != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(5));  // polling the condition, not a fixed wait
+    }
+    ASSERT_EQ(server_->connection_count(), 0u);
+    // POST is not retried on a fresh connection, so the pool must not offer the dead one.
+    Result<net::HttpResponse> second = client->Send(post);
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    EXPECT_EQ(second->body, "POST /t x");
+    server_->Shutdown(seconds(5));
+    server_.reset();
+  }
 }
 
 TEST_F(HttpClientTest, ConcurrentRequestsToOneOriginShareTheCap) {
