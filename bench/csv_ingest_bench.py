@@ -251,7 +251,7 @@ def markdown(results, args, data_bytes, started, load_before):
         f"batch-size {args.batch_size or 'default (1000)'}.",
         "",
         "```sh",
-        "python3 bench/csv_ingest_bench.py " + " ".join(sys.argv[1:]),
+        " ".join(["python3 bench/csv_ingest_bench.py"] + sys.argv[1:]),
         "```",
         "",
         "| durability | drop → all stored | rows/s | first batch stored after (includes the "
