@@ -173,6 +173,7 @@ void CheckAdapters(const rapidjson::Value& root, const std::string& config_dir,
         enabled == entry.MemberEnd() || !enabled->value.IsBool() || enabled->value.GetBool();
     out.poll_interval = std::chrono::seconds(IntOr(entry, "poll-interval-s", 30));
     out.stale_after = std::chrono::seconds(IntOr(entry, "stale-after-s", 900));
+    out.max_backoff = std::chrono::seconds(IntOr(entry, "max-backoff-s", 300));
     Result<json::Document> parsed = json::Parse(Text(settings));
     if (!parsed.ok()) {
       check.problems.push_back(

@@ -40,6 +40,7 @@ IngestService::IngestService(const IngestConfig& config, const adapters::Adapter
       } else {
         RunnerOptions options;
         options.poll_interval = entry.poll_interval;
+        options.max_backoff = entry.max_backoff;
         r.runner = std::make_unique<AdapterRunner>(std::move(adapter).value(), *r.pipeline,
                                                    *r.health, clock, *r.stop, options);
       }

@@ -27,6 +27,7 @@
 #include "engine/json/json_parser.h"
 #include "engine/rest/http_server.h"
 #include "tests/support/engine_process.h"
+#include "tests/support/fhir_peer.h"
 #include "tests/support/shared_engine.h"
 #include "tests/support/test_pki.h"
 #include "tests/unit/adapters/http_source/pull_test_support.h"
@@ -40,75 +41,9 @@ using adapters::RecordFormat;
 using adapters::SourceRecord;
 using adapters::pull_testing::BatchRecorder;
 
-// Sends requests to an engine with engine/net's client (optionally with a
-// CA and a bearer token).
-class Upstream {
- public:
-  explicit Upstream(std::string base, std::string ca_file = "") : base_(std::move(base)) {
-    net::HttpClientOptions options;
-    options.tls.ca_file = std::move(ca_file);
-    client_ = std::move(net::HttpClient::Create(options)).value();
-  }
-  void set_token(std::string token) { token_ = std::move(token); }
-  net::HttpResponse Send(const std::string& method, const std::string& path,
-                         const std::string& body = "") {
-    net::HttpRequest r;
-    r.method = method;
-    r.url = base_ + path;
-    r.headers = {{"Accept", "application/fhir+json"}, {"Content-Type", "application/fhir+json"}};
-    if (!token_.empty()) r.headers.emplace_back("Authorization", "Bearer " + token_);
-    r.body = body;
-    Result<net::HttpResponse> response = client_->Send(r);
-    EXPECT_TRUE(response.ok()) << response.status().ToString();
-    return response.ok() ? std::move(response).value() : net::HttpResponse{};
-  }
-  // PUTs `resources` (JSON texts with resourceType and id) in transactions
-  // of 500.
-  void Load(const std::vector<std::string>& resources) {
-    for (std::size_t start = 0; start < resources.size(); start += 500) {
-      std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
-      for (std::size_t i = start; i < resources.size() && i < start + 500; ++i) {
-        Result<json::Document> doc = json::Parse(resources[i]);
-        const std::string type(doc->root().Find("resourceType")->text());
-        const std::string id(doc->root().Find("id")->text());
-        if (i > start) bundle += ',';
-        bundle += R"({"resource":)" + resources[i] + R"(,"request":{"method":"PUT","url":")" +
-                  type + "/" + id + R"("}})";
-      }
-      bundle += "]}";
-      net::HttpResponse r = Send("POST", "", bundle);
-      ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
-    }
-  }
-  net::HttpResponse SendRaw(const net::HttpRequest& request) {
-    Result<net::HttpResponse> response = client_->Send(request);
-    return response.ok() ? std::move(response).value() : net::HttpResponse{};
-  }
-  std::size_t Total(const std::string& type) {
-    net::HttpResponse r = Send("GET", "/" + type + "?_summary=count");
-    Result<json::Document> doc = json::Parse(r.body);
-    if (!doc.ok()) return 0;
-    const json::Value* total = doc->root().Find("total");
-    return total != nullptr && total->IsNumber() ? std::stoul(std::string(total->text())) : 0;
-  }
-
- private:
-  std::string base_;
-  std::string token_;
-  std::unique_ptr<net::HttpClient> client_;
-};
-
-std::string LocationJson(int i, const std::string& name = "") {
-  return R"({"resourceType":"Location","id":"loc-)" + std::to_string(i) +
-         R"(","status":"active","name":")" + (name.empty() ? "Bed " + std::to_string(i) : name) +
-         R"(","physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"bd"}]}})";
-}
-std::string EncounterJson(int i) {
-  return R"({"resourceType":"Encounter","id":"enc-)" + std::to_string(i) +
-         R"(","status":"in-progress","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},)"
-         R"("location":[{"location":{"reference":"Location/loc-)" +
-         std::to_string(i) + R"("}}]})";
-}
+using Upstream = FhirPeer;
+std::string LocationJson(int i, const std::string& name = "") { return BedLocationJson(i, name); }
+std::string EncounterJson(int i) { return InpatientEncounterJson(i); }
 
 class PullAdaptersTest : public ::testing::Test {
  protected:
@@ -428,88 +363,6 @@ TEST_F(PullAdaptersTest, FhirRestHonoursTheUpstreamsRetryAfter) {
 // EHR with HTTPS (the test CA) and SMART auth on; the regional engine's
 // fhir-rest adapter (smart-backend, ES384) syncs Locations and Encounters,
 // then follows an update and a delete.
-TEST_F(PullAdaptersTest, RegionalEnginePullsOverHttpsWithSmartAuth) {
-  fs::create_directories(dir_ / "pki");
-  Result<TestPki> pki = MakeTestPki((dir_ / "pki").string());
-  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
-  Result<auth::KeyHandle> key = auth::GeneratePrivateKey(auth::JwsAlgorithm::kEs384);
-  ASSERT_TRUE(key.ok());
-  Write("regional.key.pem", *auth::PrivateKeyToPem(**key));
-  const std::string jwk = *auth::PublicJwkJson(**key, "regional-1", auth::JwsAlgorithm::kEs384);
-  EngineProcess* upstream = StartEngine(
-      "upstream",
-      R"({"server": {"tls": {"cert-file": "pki/server.pem", "key-file": "pki/server.key"}},
-        "store": {"durability": "normal"},
-        "auth": {"mode": "smart", "clients": [
-          {"client-id": "loader", "jwks": {"keys": [)" +
-          jwk + R"(]}, "scope": "system/*.cruds"},
-          {"client-id": "regional", "jwks": {"keys": [)" +
-          jwk + R"(]}, "scope": "system/Location.rs system/Encounter.rs"}]}})");
-  ASSERT_NE(upstream, nullptr);
-
-  net::HttpClientOptions options;
-  options.tls.ca_file = pki->ca_cert;
-  std::shared_ptr<net::HttpClient> client = std::move(net::HttpClient::Create(options)).value();
-  adapters::http_source::AuthSettings loader;
-  loader.type = adapters::http_source::AuthType::kSmartBackend;
-  loader.client_id = "loader";
-  loader.private_key_file = (dir_ / "regional.key.pem").string();
-  loader.key_id = "regional-1";
-  loader.algorithm = "ES384";
-  loader.scope = "system/*.cruds";
-  auto authorizer = adapters::http_source::MakeAuthorizer(
-      loader, *adapters::http_source::ParseSourceUrl(upstream->base_url()), client);
-  ASSERT_TRUE(authorizer.ok()) << authorizer.status().ToString();
-  Upstream up(upstream->base_url(), pki->ca_cert);
-  up.set_token((*authorizer)->Authorization()->substr(7));
-  constexpr int kLocations = 1000;
-  constexpr int kEncounters = 2000;
-  std::vector<std::string> resources;
-  for (int i = 0; i < kLocations; ++i) resources.push_back(LocationJson(i));
-  for (int i = 0; i < kEncounters; ++i) resources.push_back(EncounterJson(i));
-  up.Load(resources);
-
-  EngineProcess* regional = StartEngine("regional",
-                                        R"({"store": {"durability": "normal"},
-        "adapters": [{"name": "hospital-a", "type": "fhir-rest", "poll-interval-s": 1,
-          "settings": {"base-url": ")" + upstream->base_url() +
-                                            R"(", "resource-types": ["Location", "Encounter"],
-            "overlap-s": 5, "history-deletes": true,
-            "auth": {"type": "smart-backend", "client-id": "regional",
-                     "private-key-file": "regional.key.pem", "key-id": "regional-1",
-                     "algorithm": "ES384", "scope": "system/Location.rs system/Encounter.rs"},
-            "tls": {"ca-file": "pki/ca.pem"}}}]})");
-  ASSERT_NE(regional, nullptr);
-  Upstream region(regional->base_url());
-  const auto start = std::chrono::steady_clock::now();
-  auto synced = [&] {
-    return region.Total("Location") == kLocations && region.Total("Encounter") == kEncounters;
-  };
-  while (!synced() && std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(synced()) << region.Total("Location") << " Locations, " << region.Total("Encounter")
-                        << " Encounters";
-
-  ASSERT_EQ(up.Send("PUT", "/Encounter/enc-9",
-                    R"({"resourceType":"Encounter","id":"enc-9","status":"finished",)"
-                    R"("class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode",)"
-                    R"("code":"IMP"}})")
-                .status,
-            200);
-  const int deleted = up.Send("DELETE", "/Location/loc-3").status;
-  ASSERT_TRUE(deleted == 200 || deleted == 204) << deleted;
-  bool followed = false;
-  for (int i = 0; i < 150 && !followed; ++i) {
-    const int gone = region.Send("GET", "/Location/loc-3").status;
-    const net::HttpResponse enc = region.Send("GET", "/Encounter/enc-9");
-    followed = (gone == 410 || gone == 404) &&
-               enc.body.find(R"("status":"finished")") != std::string::npos;
-    if (!followed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(followed) << "the update and the delete did not reach the regional engine";
-}
-
 // Every Location of `engine` (pages of 1000): id -> meta.versionId.
 std::map<std::string, std::string> LocationVersions(Upstream& engine) {
   std::map<std::string, std::string> out;

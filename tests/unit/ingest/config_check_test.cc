@@ -57,7 +57,25 @@ TEST(ConfigCheckTest, AGoodFileHasNoProblemsAndYieldsTheAdapters) {
   ASSERT_EQ(check.ingest.adapters.size(), 1u);
   EXPECT_EQ(check.ingest.adapters[0].poll_interval, std::chrono::seconds(5));
   EXPECT_EQ(check.ingest.adapters[0].stale_after, std::chrono::seconds(900));
+  EXPECT_EQ(check.ingest.adapters[0].max_backoff, std::chrono::seconds(300));
   EXPECT_EQ(check.ingest.config_dir, "/etc/fe");
+}
+
+TEST(ConfigCheckTest, TheBackOffCapIsConfigurablePerAdapter) {
+  adapters::AdapterRegistry registry = Registry();
+  ConfigCheck check = CheckConfig(
+      R"({"adapters": [{"name": "muni", "type": "csv-file", "max-backoff-s": 10,
+          "settings": {"folder": "drop"}}]})",
+      "/etc/fe", registry, Env({}));
+  EXPECT_TRUE(check.problems.empty()) << Lines(check)[0];
+  ASSERT_EQ(check.ingest.adapters.size(), 1u);
+  EXPECT_EQ(check.ingest.adapters[0].max_backoff, std::chrono::seconds(10));
+  ConfigCheck zero = CheckConfig(
+      R"({"adapters": [{"name": "muni", "type": "csv-file", "max-backoff-s": 0,
+          "settings": {"folder": "drop"}}]})",
+      "/etc/fe", registry, Env({}));
+  ASSERT_EQ(zero.problems.size(), 1u);
+  EXPECT_EQ(zero.problems[0].path, "$.adapters[0].max-backoff-s") << Lines(zero)[0];
 }
 
 TEST(ConfigCheckTest, ReportsEveryProblemWithPathAndHint) {
