@@ -9,7 +9,13 @@ the regional engine's "listening" line until its Location count equals N
 Prints one line of results as JSON, with the CPU seconds each engine used
 during the sync (where the time goes).
 
+With --tls-smart the upstream is then restarted on its database with HTTPS
+(a throwaway CA and server certificate made with the openssl command line)
+and SMART Backend Services on, and the adapter authenticates with an ES384
+key from `fhir-engine smart-keygen`: the production set-up.
+
 Usage: bench/fhir_rest_sync_bench.py BUILD/engine/fhir-engine [--locations 100000]
+           [--page-size 1000] [--durability full|normal] [--tls-smart]
 """
 
 import argparse
@@ -23,8 +29,8 @@ import tempfile
 import time
 
 
-def start(binary, config_path, db_path):
-    proc = subprocess.Popen([binary, "serve", "--config", config_path, "--port", "0",
+def start(binary, config_path, db_path, port=0):
+    proc = subprocess.Popen([binary, "serve", "--config", config_path, "--port", str(port),
                              "--database", db_path], stdout=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -57,6 +63,24 @@ def request(port, method, path, body=None):
     return r.status, data
 
 
+def make_pki(work, binary):
+    """A CA, a server certificate for 127.0.0.1 and the adapter's SMART key."""
+    def run(*cmd):
+        subprocess.run(cmd, cwd=work, check=True, capture_output=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+        "-subj", "/CN=bench-ca")
+    run("openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(work, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
+    run(binary, "smart-keygen", "--alg", "ES384", "--kid", "regional-1", "--out", "regional")
+    with open(os.path.join(work, "regional.jwks.json")) as f:
+        return json.load(f)
+
+
 def location(i):
     return {"resourceType": "Location", "id": f"bed-{i}", "status": "active",
             "name": f"Bed {i}", "operationalStatus": {
@@ -72,7 +96,12 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--locations", type=int, default=100000)
     ap.add_argument("--page-size", type=int, default=1000)
+    ap.add_argument("--durability", choices=("full", "normal"), default="full",
+                    help="the regional engine's store durability (default: full, as shipped)")
+    ap.add_argument("--tls-smart", action="store_true",
+                    help="upstream over HTTPS with SMART Backend Services auth")
     args = ap.parse_args()
+    args.binary = os.path.abspath(args.binary)
     work = tempfile.mkdtemp(prefix="fe-fhir-rest-bench-")
     procs = []
     try:
@@ -91,14 +120,34 @@ def main():
             if status != 200:
                 sys.exit(f"load failed: {status} {body[:300]}")
         load_s = time.time() - t
+        base_url = f"http://127.0.0.1:{up_port}/fhir"
+        settings = {"base-url": base_url, "resource-types": ["Location"],
+                    "page-size": args.page_size, "max-pages-per-poll": 1000}
+        if args.tls_smart:
+            jwks = make_pki(work, args.binary)
+            up.terminate()
+            up.wait(timeout=30)
+            procs.remove(up)
+            with open(up_cfg, "w") as f:
+                json.dump({"server": {"tls": {"cert-file": "server.pem",
+                                              "key-file": "server.key"}},
+                           "store": {"durability": "normal"},
+                           "auth": {"mode": "smart", "clients": [{
+                               "client-id": "regional", "jwks": jwks,
+                               "scope": "system/Location.rs"}]}}, f)
+            up, up_port = start(args.binary, up_cfg, os.path.join(work, "upstream.db"), up_port)
+            procs.append(up)
+            settings["base-url"] = f"https://127.0.0.1:{up_port}/fhir"
+            settings["tls"] = {"ca-file": "ca.pem"}
+            settings["auth"] = {"type": "smart-backend", "client-id": "regional",
+                                "private-key-file": "regional.key.pem", "key-id": "regional-1",
+                                "algorithm": "ES384", "scope": "system/Location.rs"}
 
         reg_cfg = os.path.join(work, "regional.json")
         with open(reg_cfg, "w") as f:
-            json.dump({"store": {"durability": "normal"}, "adapters": [{
+            json.dump({"store": {"durability": args.durability}, "adapters": [{
                 "name": "upstream", "type": "fhir-rest", "poll-interval-s": 1,
-                "settings": {"base-url": f"http://127.0.0.1:{up_port}/fhir",
-                             "resource-types": ["Location"], "page-size": args.page_size,
-                             "max-pages-per-poll": 1000}}]}, f)
+                "settings": settings}]}, f)
         up_cpu = cpu_seconds(up.pid)
         t = time.time()
         reg, reg_port = start(args.binary, reg_cfg, os.path.join(work, "regional.db"))
@@ -114,7 +163,8 @@ def main():
         up_cpu = cpu_seconds(up.pid) - up_cpu
         reg_cpu = cpu_seconds(reg.pid)
         print(json.dumps({"locations": args.locations, "synced": total,
-                          "page_size": args.page_size, "upstream_load_s": round(load_s, 2),
+                          "page_size": args.page_size, "durability": args.durability,
+                          "tls_smart": args.tls_smart, "upstream_load_s": round(load_s, 2),
                           "sync_s": round(sync_s, 2),
                           "resources_per_s": round(total / sync_s),
                           "upstream_cpu_s": round(up_cpu, 2),
