@@ -141,6 +141,15 @@ std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
   return std::nullopt;
 }
 
+std::optional<std::string> SideSearchDenied(const Context& ctx, std::string_view type,
+                                            std::string_view what) {
+  if (!ctx.access) return std::nullopt;
+  std::optional<std::string> missing = ctx.access->MissingScope(type, AccessRight::kSearch);
+  if (!missing) return std::nullopt;
+  return "the access token's scopes do not allow " + std::string(what) + ", a search of " +
+         std::string(type) + " (it needs scope " + *missing + ")";
+}
+
 Result<std::string> RenderStored(const Context& ctx, const std::string& stored_json) {
   if (ctx.format == fhir::Format::kJson && !ctx.pretty) return stored_json;
   Result<json::Document> doc = json::Parse(stored_json);
@@ -1063,9 +1072,11 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
       // The form body's parameters count too; a malformed one is Search's 400.
       (void)ParseQueryString(request.body, params);
     }
-    if (std::optional<std::string> denied = AccessDenied(ctx, route, params)) {
-      return responder.reply(ErrorResponse(ctx, 403, *denied));
+    std::optional<std::string> denied = AccessDenied(ctx, route, params);
+    if (!denied && route.interaction == Interaction::kCreate && !request.if_none_exist.empty()) {
+      denied = SideSearchDenied(ctx, route.type, "If-None-Exist");
     }
+    if (denied) return responder.reply(ErrorResponse(ctx, 403, *denied));
   }
   const Env env{store_, options_};
   switch (route.interaction) {
