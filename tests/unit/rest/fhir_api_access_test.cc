@@ -128,5 +128,41 @@ TEST_F(FhirApiAccessTest, ConditionalReferenceNeedsSearchOnTheReferencedType) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+TEST_F(FhirApiAccessTest, ChainsAndHasNeedSearchOnEveryTypeTheyReach) {
+  RestRequest get;
+  get.method = "GET";
+  // A chain filters Encounters by their Patient's identifier: a Patient search.
+  get.target = "/fhir/Encounter?subject:Patient.identifier=urn:t%7Csecret-1";
+  RestResponse r = Call(Guarded("system/Encounter.rs"), get);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("system/Patient.s"), std::string::npos) << r.body;
+  EXPECT_EQ(Call(Guarded("system/Encounter.rs system/Patient.s"), get).status, 200);
+  // Without a type the chain may reach any target type.
+  get.target = "/fhir/Encounter?subject.identifier=urn:t%7Csecret-1";
+  EXPECT_EQ(Call(Guarded("system/Encounter.rs system/Patient.s"), get).status, 403);
+  EXPECT_EQ(Call(Guarded("system/Encounter.rs system/*.s"), get).status, 200);
+  // Nested hops each count.
+  get.target = "/fhir/Encounter?subject:Patient.organization:Organization.name=x";
+  r = Call(Guarded("system/Encounter.rs system/Patient.s"), get);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("system/Organization.s"), std::string::npos) << r.body;
+  // _has filters Patients by the Observations that point at them.
+  get.target = "/fhir/Patient?_has:Observation:subject:code=x";
+  r = Call(Guarded("system/Patient.rs"), get);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("system/Observation.s"), std::string::npos) << r.body;
+  EXPECT_EQ(Call(Guarded("system/Patient.rs system/Observation.s"), get).status, 200);
+  // The same in a POST _search body and in a batch entry.
+  RestRequest post = Post("/fhir/Encounter/_search", "subject:Patient.identifier=x");
+  post.content_type = "application/x-www-form-urlencoded";
+  EXPECT_EQ(Call(Guarded("system/Encounter.rs"), post).status, 403);
+  const std::string batch =
+      R"({"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET",)"
+      R"("url":"Encounter?subject:Patient.identifier=x"}}]})";
+  r = Call(Guarded("system/Encounter.rs"), Post("/fhir", batch));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("403"), std::string::npos) << r.body;
+}
+
 }  // namespace
 }  // namespace fhirengine::rest
