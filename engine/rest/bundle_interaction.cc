@@ -168,6 +168,13 @@ EntryPlan PlanEntry(const Env& env, const Context& ctx, json::Document& doc, jso
   plan.head = *method == "HEAD";
   if (const auto if_none_exist = Text(request->Find("ifNoneExist"))) {
     plan.if_none_exist = std::string(*if_none_exist);
+    if (route.interaction == Interaction::kCreate) {
+      if (std::optional<std::string> denied = SideSearchDenied(ctx, route.type, "ifNoneExist")) {
+        return fail(403,
+                    "request " + std::string(*method) + " " + std::string(*url) + ": " + *denied,
+                    IssueType::kForbidden);
+      }
+    }
   }
   if (const auto if_match = Text(request->Find("ifMatch"))) {
     plan.expected_version = ParseVersionETag(*if_match);
@@ -557,7 +564,8 @@ struct TransactionState {
 
 // Maps fullUrls and conditional references to Type/id and rewrites them in
 // every write's resource. The first failing entry's reply, if any.
-std::optional<EntryReply> ResolveReferences(const Env& env, TransactionState& t) {
+std::optional<EntryReply> ResolveReferences(const Env& env, const Context& ctx,
+                                            TransactionState& t) {
   std::unordered_map<std::string, std::string> by_full_url;
   std::unordered_map<std::string, std::size_t> full_url_entry;
   for (const EntryPlan& plan : t.plans) {
@@ -593,6 +601,10 @@ std::optional<EntryReply> ResolveReferences(const Env& env, TransactionState& t)
           if (!IsConditionalReference(reference)) return std::optional<std::string>();
           const std::string type(reference.substr(0, reference.find('?')));
           const std::string what = "the conditional reference '" + std::string(reference) + "'";
+          if (std::optional<std::string> denied = SideSearchDenied(ctx, type, what)) {
+            failure = FailureReply(index, 403, *denied, IssueType::kForbidden);
+            return InvalidArgument("forbidden");
+          }
           Result<std::vector<QueryParam>> criteria = ParseCriteria(reference);
           Result<std::vector<store::StoredResource>> matches =
               criteria.ok() ? FindMatches(env, type, *criteria)
@@ -651,7 +663,7 @@ void Transaction(const Env& env, const Context& ctx, std::shared_ptr<Transaction
                            "; a transaction writes each resource at most once")));
     }
   }
-  if (std::optional<EntryReply> failure = ResolveReferences(env, *t)) {
+  if (std::optional<EntryReply> failure = ResolveReferences(env, ctx, *t)) {
     return responder.reply(TransactionFailure(ctx, *failure));
   }
   // FHIR's order (http.html#trules): DELETE, then POST, then PUT; GET last.

@@ -67,6 +67,39 @@ RestResponse ErrorResponse(const Context& ctx, int status, std::string message) 
                          IssueTypeFor(status), std::move(message));
 }
 
+namespace {
+
+// The types a search parameter's name reaches beyond the searched one, as
+// search_request.cc parses it: each hop of a chain ("subject:Patient.name"
+// reaches Patient; "subject.name" any type, "*") and each _has source type
+// ("_has:Observation:subject:code" reaches Observation); they nest.
+std::vector<std::string> TypesReachedBy(std::string_view name) {
+  std::vector<std::string> types;
+  while (!name.empty()) {
+    if (name.starts_with("_has:")) {
+      const std::string_view spec = name.substr(5);
+      const std::size_t c1 = spec.find(':');
+      const std::size_t c2 = c1 == std::string_view::npos ? c1 : spec.find(':', c1 + 1);
+      if (c2 == std::string_view::npos) break;  // malformed: the search refuses it
+      types.emplace_back(spec.substr(0, c1));
+      name = spec.substr(c2 + 1);
+      continue;
+    }
+    const std::size_t dot = name.find('.');
+    if (dot == std::string_view::npos) break;
+    const std::string_view head = name.substr(0, dot);
+    const std::size_t colon = head.find(':');
+    types.emplace_back(colon == std::string_view::npos ? "*" : head.substr(colon + 1));
+    name = name.substr(dot + 1);
+  }
+  for (std::string& t : types) {
+    if (t.empty()) t = "*";
+  }
+  return types;
+}
+
+}  // namespace
+
 std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
                                         std::span<const QueryParam> params) {
   if (!ctx.access) return std::nullopt;
@@ -116,6 +149,13 @@ std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
       break;
   }
   if (denied || !search) return denied;
+  // Chains and _has filter on other types' content: a search of each.
+  for (const QueryParam& p : params) {
+    for (const std::string& reached : TypesReachedBy(p.name)) {
+      denied = need(reached, AccessRight::kSearch, "the search parameter " + p.name);
+      if (denied) return denied;
+    }
+  }
   // Included resources are read: _include=Src:param:Target reads Target
   // (any type without one), _revinclude=Src:param reads Src; :iterate can
   // reach any type.
@@ -139,6 +179,15 @@ std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
     if (denied) return denied;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> SideSearchDenied(const Context& ctx, std::string_view type,
+                                            std::string_view what) {
+  if (!ctx.access) return std::nullopt;
+  std::optional<std::string> missing = ctx.access->MissingScope(type, AccessRight::kSearch);
+  if (!missing) return std::nullopt;
+  return "the access token's scopes do not allow " + std::string(what) + ", a search of " +
+         std::string(type) + " (it needs scope " + *missing + ")";
 }
 
 Result<std::string> RenderStored(const Context& ctx, const std::string& stored_json) {
@@ -1063,9 +1112,11 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
       // The form body's parameters count too; a malformed one is Search's 400.
       (void)ParseQueryString(request.body, params);
     }
-    if (std::optional<std::string> denied = AccessDenied(ctx, route, params)) {
-      return responder.reply(ErrorResponse(ctx, 403, *denied));
+    std::optional<std::string> denied = AccessDenied(ctx, route, params);
+    if (!denied && route.interaction == Interaction::kCreate && !request.if_none_exist.empty()) {
+      denied = SideSearchDenied(ctx, route.type, "If-None-Exist");
     }
+    if (denied) return responder.reply(ErrorResponse(ctx, 403, *denied));
   }
   const Env env{store_, options_};
   switch (route.interaction) {

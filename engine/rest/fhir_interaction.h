@@ -46,6 +46,13 @@ struct Env {
 std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
                                         std::span<const QueryParam> params);
 
+// Why `ctx.access` may not search `type` on the side of another interaction
+// (If-None-Exist, ifNoneExist, a transaction's conditional reference): a
+// match answers with, or links to, a resource the client may not see
+// otherwise. The 403 message naming `what` and the missing scope, or nullopt.
+std::optional<std::string> SideSearchDenied(const Context& ctx, std::string_view type,
+                                            std::string_view what);
+
 // An OperationOutcome response in the negotiated format.
 RestResponse IssuesResponse(const Context& ctx, int status,
                             std::span<const validation::Issue> issues);
