@@ -317,6 +317,24 @@ TEST(FhirRestAdapter, NeverFollowsANextLinkToAnotherHost) {
   EXPECT_TRUE(ctx.batches.empty());
 }
 
+TEST(FhirRestAdapter, StopsOnANextLinkToTheSamePage) {
+  auto looping = std::make_shared<ScriptedHttpClient>([](const net::HttpRequest& r) {
+    return JsonResponse(
+        200, R"({"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":")" +
+                 r.url + R"("}],"entry":[{"resource":{"resourceType":"Location","id":"a"}}]})");
+  });
+  Result<json::Document> settings = json::Parse(kLocationsOnly);
+  AdapterConfig config{"a", "fhir-rest", &settings->root(), ""};
+  FhirRestAdapter adapter(
+      *ParseFhirRestSettings(config),
+      std::make_shared<http_source::SourceFetcher>(looping, http_source::MakeStaticAuthorizer({})));
+  BatchRecorder ctx;
+  PollOutcome outcome = adapter.Poll(ctx);
+  EXPECT_EQ(outcome.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.status.message().find("itself"), std::string::npos) << outcome.status.message();
+  EXPECT_EQ(looping->urls().size(), 1u);
+}
+
 TEST(FhirRestAdapter, HonoursRetryAfter) {
   Harness h(kLocationsOnly);
   auto throttled = std::make_shared<ScriptedHttpClient>([](const net::HttpRequest&) {
