@@ -2,13 +2,16 @@
 // drop_folder.h).
 #include "adapters/drop_folder/drop_folder.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "adapters/drop_folder/text_encoding.h"
@@ -167,20 +170,50 @@ Result<std::string> DropFolder::Read(const DropFile& file) const {
         std::to_string(settings_.max_file_bytes) + " bytes (settings max-file-bytes)");
   }
   const fs::path path = settings_.directory / file.name;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot open '" + path.string() + "'");
+  // The name may have been swapped since List(): O_NOFOLLOW refuses a
+  // symbolic link (which could point anywhere), O_NONBLOCK keeps a FIFO from
+  // blocking the open, and fstat checks what was actually opened.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return IoError("cannot open '" + path.string() + "': " + std::strerror(errno));
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return IoError("'" + path.string() + "' is no longer a regular file");
+  }
   std::string content;
   content.resize(static_cast<std::size_t>(file.size));
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  const auto got = static_cast<std::size_t>(in.gcount());
+  std::size_t got = 0;
+  bool at_end = false;
+  while (true) {
+    if (got == content.size()) {
+      // One byte more tells a file that grew since it was listed.
+      char extra = 0;
+      const ssize_t n = ::read(fd, &extra, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoError("cannot read '" + path.string() + "': " + std::strerror(errno));
+      at_end = n == 0;
+      break;
+    }
+    const ssize_t n = ::read(fd, content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot read '" + path.string() + "': " + std::strerror(errno));
+    if (n == 0) break;  // shrank
+    got += static_cast<std::size_t>(n);
+  }
   // A file that grew or shrank since it was listed is still being written.
-  const bool at_end = in.peek() == std::char_traits<char>::eof();
   if (got != content.size() || !at_end) {
     return Status(StatusCode::kUnavailable, "'" + file.name + "' changed while being read");
   }
   std::error_code ec;
   const fs::file_time_type mtime = fs::last_write_time(path, ec);
-  if (ec || MtimeNs(mtime) != file.mtime_ns) {
+  struct stat now {};
+  if (ec || MtimeNs(mtime) != file.mtime_ns || ::lstat(path.c_str(), &now) != 0 ||
+      now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
     return Status(StatusCode::kUnavailable, "'" + file.name + "' changed while being read");
   }
   return content;

@@ -73,8 +73,10 @@ class DropFolder {
   Result<std::vector<DropFile>> List() const;
 
   // The file's whole content. kResourceExhausted over max-file-bytes,
-  // kIoError when it cannot be read, kUnavailable when it changed (size or
-  // modification time) while being read: still being written.
+  // kIoError when it cannot be read or the name no longer is a regular file
+  // (a symbolic link or FIFO swapped in since List() is never followed or
+  // waited on), kUnavailable when it changed (size, modification time or
+  // the file behind the name) while being read: still being written.
   Result<std::string> Read(const DropFile& file) const;
 
   // Moves `name` into the archive directory (a no-op without one); when the

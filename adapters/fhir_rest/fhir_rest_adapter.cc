@@ -57,6 +57,12 @@ FetchedPage FetchPage(const http_source::SourceFetcher& fetcher, const http_sour
       out.status = InvalidArgument("GET " + url.ToString() + ": " + next.status().message());
       return out;
     }
+    if (next->ToString() == url.ToString()) {
+      // Followed, it would page for ever (each round to its page budget).
+      out.status = InvalidArgument("GET " + url.ToString() +
+                                   ": the Bundle's next link points to the page itself");
+      return out;
+    }
     out.next = std::move(next).value();
   }
   out.server_time_ms = out.page.bundle_time_ms;

@@ -220,7 +220,11 @@ bool TakeIfNew(TypeSyncState& state, const std::string& id, std::string_view ver
 void CompleteSearchPass(TypeSyncState& state, std::int64_t overlap_ms) {
   const bool was_full = !state.full_sync_done;
   std::optional<std::int64_t> next = state.search.max_ms;
-  if (was_full && next && state.search.started_ms) next = std::min(*next, *state.search.started_ms);
+  // Never past the pass's start, full or incremental: a resource changed
+  // after the pass paged over it (its new lastUpdated below a later change
+  // seen on a further page) is then read by the next pass; what that pass
+  // reads again is filtered out by the seen set.
+  if (next && state.search.started_ms) next = std::min(*next, *state.search.started_ms);
   if (was_full && !next) next = state.search.started_ms;
   if (next && (!state.watermark_ms || *next > *state.watermark_ms)) state.watermark_ms = next;
   if (was_full) {

@@ -65,9 +65,9 @@ bool TakeIfNew(TypeSyncState& state, const std::string& id, std::string_view ver
                std::optional<std::int64_t> last_updated_ms);
 
 // Ends the search pass: the watermark moves to the pass's highest
-// lastUpdated (after a full sync no further than the time the sync began, so
-// changes made while it ran are read again), and entries older than
-// watermark - overlap leave the seen set.
+// lastUpdated but no further than the time the pass began (so changes made
+// while it ran are read again), and entries older than watermark - overlap
+// leave the seen set.
 void CompleteSearchPass(TypeSyncState& state, std::int64_t overlap_ms);
 // The same for the history (deletes) pass.
 void CompleteHistoryPass(TypeSyncState& state, std::int64_t overlap_ms);

@@ -1,6 +1,8 @@
 // The json-rest adapter's polling loop (see json_rest_adapter.h).
 #include "adapters/json_rest/json_rest_adapter.h"
 
+#include <set>
+#include <string>
 #include <utility>
 
 #include "adapters/json_rest/json_rest_page.h"
@@ -40,8 +42,13 @@ PollOutcome JsonRestAdapter::Poll(AdapterContext& ctx) {
     cursor.offset = 0;
     cursor.page_cursor.clear();
     cursor.pull_newest.clear();
+    cursor.last_page.clear();
   }
   const JsonRestSettings& s = settings_;
+  // The paging cursors met in this poll: one met again means the API goes
+  // round in a circle.
+  std::set<std::string, std::less<>> cursors_met;
+  if (!cursor.page_cursor.empty()) cursors_met.insert(cursor.page_cursor);
   for (int pages_left = s.max_pages_per_poll; pages_left > 0; --pages_left) {
     http_source::SourceUrl url = s.url;
     if (s.paging == Paging::kCursor && LooksLikeLink(cursor.page_cursor)) {
@@ -78,6 +85,15 @@ PollOutcome JsonRestAdapter::Poll(AdapterContext& ctx) {
       outcome.status = Status(page.status().code(), what + ": " + page.status().message());
       return outcome;
     }
+    const std::string fingerprint = PageFingerprint(*page);
+    if (page->element_count > 0 && fingerprint == cursor.last_page) {
+      outcome.status = InvalidArgument(
+          what + ": the API returned the same records as the previous page; it seems to ignore " +
+          (s.paging == Paging::kOffset ? "the offset parameter" : "the paging cursor") +
+          ", so this pull would never end (check settings paging)");
+      return outcome;
+    }
+    cursor.last_page = fingerprint;
     if (page->newest &&
         (cursor.pull_newest.empty() || CompareTimestamps(*page->newest, cursor.pull_newest) > 0)) {
       cursor.pull_newest = *page->newest;
@@ -88,8 +104,9 @@ PollOutcome JsonRestAdapter::Poll(AdapterContext& ctx) {
       cursor.offset += static_cast<std::int64_t>(page->element_count);
     } else if (s.paging == Paging::kCursor) {
       done = page->next_cursor.empty() || page->element_count == 0;
-      if (!done && page->next_cursor == cursor.page_cursor) {
-        outcome.status = InvalidArgument(what + ": the API returned the same paging cursor again");
+      if (!done && !cursors_met.insert(page->next_cursor).second) {
+        outcome.status = InvalidArgument(
+            what + ": the API returned a paging cursor it had already given in this pull");
         return outcome;
       }
       cursor.page_cursor = page->next_cursor;
@@ -103,6 +120,7 @@ PollOutcome JsonRestAdapter::Poll(AdapterContext& ctx) {
       cursor.offset = 0;
       cursor.page_cursor.clear();
       cursor.pull_newest.clear();
+      cursor.last_page.clear();
     }
     SourceBatch batch;
     batch.records = std::move(page->records);

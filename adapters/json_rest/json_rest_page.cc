@@ -105,6 +105,25 @@ Result<JsonPage> ParseJsonPage(std::string_view body, const JsonRestSettings& se
   return page;
 }
 
+std::string PageFingerprint(const JsonPage& page) {
+  // FNV-1a, 64 bits: stable across runs (it is kept in the cursor).
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](std::string_view text) {
+    for (char c : text) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ull;
+    }
+    h ^= 0xff;  // a separator no UTF-8 text contains
+    h *= 1099511628211ull;
+  };
+  for (const SourceRecord& r : page.records) mix(r.payload);
+  for (const RejectedRecord& r : page.rejected) mix(r.raw);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<std::size_t>(i)] = kHex[h & 0xf];
+  return out;
+}
+
 std::string WriteJsonRestCursor(const JsonRestCursor& cursor) {
   std::string out = R"({"version":1)";
   if (!cursor.since.empty()) {
@@ -116,6 +135,10 @@ std::string WriteJsonRestCursor(const JsonRestCursor& cursor) {
     log::AppendJsonString(out, cursor.page_cursor);
     out += R"(,"newest":)";
     log::AppendJsonString(out, cursor.pull_newest);
+    if (!cursor.last_page.empty()) {
+      out += R"(,"last-page":)";
+      log::AppendJsonString(out, cursor.last_page);
+    }
     out += '}';
   }
   out += '}';
@@ -152,6 +175,11 @@ Result<JsonRestCursor> ParseJsonRestCursor(std::string_view text) {
     cursor.in_pull = true;
     cursor.page_cursor = std::string(page_cursor->text());
     cursor.pull_newest = std::string(newest->text());
+    if (const json::Value* last = pull->Find("last-page")) {
+      if (!last->IsString())
+        return InvalidArgument("json-rest cursor: pull.last-page is malformed");
+      cursor.last_page = std::string(last->text());
+    }
   }
   return cursor;
 }

@@ -48,7 +48,14 @@ struct JsonRestCursor {
   std::int64_t offset = 0;  // offset paging: the next offset
   std::string page_cursor;  // cursor paging: the next cursor value or URL
   std::string pull_newest;  // newest timestamp seen in this pull
+  // PageFingerprint of the pull's previous page: an API that ignores the
+  // paging parameter returns it again, and the pull is stopped.
+  std::string last_page;
 };
+
+// A digest of a page's records and rejects (not of the whole body, which
+// may carry a timestamp of its own), for telling a repeated page.
+std::string PageFingerprint(const JsonPage& page);
 
 std::string WriteJsonRestCursor(const JsonRestCursor& cursor);
 // Empty text gives an empty cursor; kInvalidArgument for anything else

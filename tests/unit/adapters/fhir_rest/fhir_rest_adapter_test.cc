@@ -239,6 +239,51 @@ TEST(FhirRestAdapter, FullSyncThenIncrementalDeliversOnlyChanges) {
   EXPECT_TRUE(ctx.Records().empty());
 }
 
+TEST(FhirRestAdapter, AChangeMadeDuringALongIncrementalPassIsNotLost) {
+  // An incremental pass over several pages: while it runs, a resource it has
+  // already paged past changes, and so does one on a later page. The later
+  // change must not lift the watermark over the earlier one.
+  Harness h(kLocationsOnly);
+  h.source.now_ms = kT0 + 245'000;
+  for (int i = 0; i < 25; ++i)
+    h.source.Put("Location", "loc-" + std::to_string(i), kT0 + i * 10'000);
+  BatchRecorder ctx;
+  ASSERT_TRUE(h.adapter->Poll(ctx).status.ok());
+  ASSERT_TRUE(h.adapter->Poll(ctx).status.ok());  // the overlap window, read once
+
+  // Every resource changes: the next incremental pass has three pages.
+  for (int i = 0; i < 25; ++i)
+    h.source.Put("Location", "loc-" + std::to_string(i), kT0 + 1'000'000 + i);
+  h.source.now_ms = kT0 + 1'100'000;
+  // Page three is asked for only after page one was read (one page ahead):
+  // change loc-0 (page one, behind the pass) and loc-9 (page three).
+  auto client = std::make_shared<ScriptedHttpClient>([&h](const net::HttpRequest& r) {
+    if (r.url.find("_offset=20") != std::string::npos &&
+        r.url.find("_lastUpdated") != std::string::npos) {
+      h.source.Put("Location", "loc-0", kT0 + 1'500'000);
+      h.source.Put("Location", "loc-9", kT0 + 3'000'000);
+      h.source.now_ms = kT0 + 3'000'000;
+    }
+    return h.source.Handle(r);
+  });
+  Result<json::Document> settings = json::Parse(kLocationsOnly);
+  AdapterConfig config{"a", "fhir-rest", &settings->root(), ""};
+  FhirRestAdapter adapter(
+      *ParseFhirRestSettings(config),
+      std::make_shared<http_source::SourceFetcher>(client, http_source::MakeStaticAuthorizer({})));
+  ctx.Clear();
+  ASSERT_TRUE(adapter.Poll(ctx).status.ok());
+  ctx.Clear();
+  ASSERT_TRUE(adapter.Poll(ctx).status.ok());
+  bool loc0_v3 = false;
+  for (const SourceRecord& r : ctx.Records()) {
+    loc0_v3 |=
+        r.resource_id == "loc-0" && r.payload.find(R"("versionId":"3")") != std::string::npos;
+    EXPECT_NE(r.resource_id, "loc-9") << "loc-9's version was delivered twice";
+  }
+  EXPECT_TRUE(loc0_v3) << "loc-0's change during the pass was never delivered";
+}
+
 TEST(FhirRestAdapter, ReadsXmlBundles) {
   Harness h(R"({"base-url":"http://ehr.test/fhir","resource-types":["Location"],"page-size":4,
                 "format":"xml"})");
@@ -270,6 +315,24 @@ TEST(FhirRestAdapter, NeverFollowsANextLinkToAnotherHost) {
     EXPECT_EQ(url.find("attacker"), std::string::npos) << url;
   }
   EXPECT_TRUE(ctx.batches.empty());
+}
+
+TEST(FhirRestAdapter, StopsOnANextLinkToTheSamePage) {
+  auto looping = std::make_shared<ScriptedHttpClient>([](const net::HttpRequest& r) {
+    return JsonResponse(
+        200, R"({"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":")" +
+                 r.url + R"("}],"entry":[{"resource":{"resourceType":"Location","id":"a"}}]})");
+  });
+  Result<json::Document> settings = json::Parse(kLocationsOnly);
+  AdapterConfig config{"a", "fhir-rest", &settings->root(), ""};
+  FhirRestAdapter adapter(
+      *ParseFhirRestSettings(config),
+      std::make_shared<http_source::SourceFetcher>(looping, http_source::MakeStaticAuthorizer({})));
+  BatchRecorder ctx;
+  PollOutcome outcome = adapter.Poll(ctx);
+  EXPECT_EQ(outcome.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.status.message().find("itself"), std::string::npos) << outcome.status.message();
+  EXPECT_EQ(looping->urls().size(), 1u);
 }
 
 TEST(FhirRestAdapter, HonoursRetryAfter) {

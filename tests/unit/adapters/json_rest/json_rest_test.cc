@@ -3,6 +3,8 @@
 // HTTP client.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "adapters/json_rest/json_rest_adapter.h"
 #include "adapters/json_rest/json_rest_page.h"
 #include "adapters/json_rest/record_path.h"
@@ -230,6 +232,49 @@ TEST(JsonRestAdapter, HonoursRetryAfterAndPageBudget) {
   EXPECT_EQ(paged_ctx.Records().size(), 3u);
   paged_adapter.Poll(paged_ctx);
   EXPECT_EQ(endless->urls()[3], "http://api.test/x?offset=3&limit=1");  // resumed
+}
+
+TEST(JsonRestAdapter, StopsOnAnApiThatRepeatsItsPages) {
+  // Offset paging against an API that ignores the offset: every page is the
+  // first one again, so the pull would never end (and re-deliver for ever).
+  auto ignores_offset = std::make_shared<ScriptedHttpClient>([](const net::HttpRequest&) {
+    return JsonResponse(
+        200,
+        R"({"data":[{"id":"a"},{"id":"b"}],"generated":")" + std::to_string(std::rand()) + R"("})",
+        "application/json");
+  });
+  JsonRestSettings offset = Settings(R"({"url":"http://api.test/x","records-path":"data",
+      "key-field":"id","max-pages-per-poll":50,"paging":{"type":"offset","page-size":2}})");
+  JsonRestAdapter adapter(offset, std::make_shared<http_source::SourceFetcher>(
+                                      ignores_offset, http_source::MakeStaticAuthorizer({})));
+  BatchRecorder ctx;
+  PollOutcome outcome = adapter.Poll(ctx);
+  EXPECT_EQ(outcome.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.status.message().find("same records"), std::string::npos)
+      << outcome.status.message();
+  EXPECT_EQ(ignores_offset->urls().size(), 2u);
+  EXPECT_EQ(ctx.Records().size(), 2u);
+  // The next poll meets the same page again and says so again.
+  EXPECT_FALSE(adapter.Poll(ctx).status.ok());
+  EXPECT_EQ(ctx.Records().size(), 2u);
+
+  // Cursor paging that goes round in a circle: t1 -> t2 -> t1.
+  auto circle = std::make_shared<ScriptedHttpClient>([](const net::HttpRequest& r) {
+    const bool second = r.url.find("cursor=t2") != std::string::npos;
+    return JsonResponse(200,
+                        second ? R"({"units":[{"code":"B"}],"next":"t1"})"
+                               : R"({"units":[{"code":"A"}],"next":"t2"})",
+                        "application/json");
+  });
+  JsonRestSettings cursor = Settings(R"({"url":"http://api.test/units","records-path":"units",
+      "key-field":"code","max-pages-per-poll":50,
+      "paging":{"type":"cursor","cursor-field":"next","limit-param":""}})");
+  JsonRestAdapter circling(cursor, std::make_shared<http_source::SourceFetcher>(
+                                       circle, http_source::MakeStaticAuthorizer({})));
+  BatchRecorder circle_ctx;
+  PollOutcome circled = circling.Poll(circle_ctx);
+  EXPECT_EQ(circled.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_LE(circle->urls().size(), 3u);
 }
 
 TEST(JsonRestSettings, ChecksWhatTheSchemaCannot) {
