@@ -167,6 +167,9 @@ Result<std::string> SmartBackendClient::AccessToken() {
         "smart: the token response lacks access_token, token_type bearer or a positive "
         "expires_in");
   }
+  // A server may grant long tokens; renewing at least daily bounds the
+  // arithmetic below and how long a revoked grant keeps working here.
+  seconds = std::min<std::int64_t>(seconds, kMaxCachedTokenSeconds);
   const std::int64_t margin = std::min<std::int64_t>(options_.refresh_margin.count(), seconds / 2);
   token_ = std::string(token);
   renew_at_ms_ = now + (seconds - margin) * 1000;

@@ -57,6 +57,9 @@ class SmartBackendClient {
   // for a response that is not a token response.
   Result<std::string> AccessToken();
 
+  // A token is cached for at most this long, whatever its expires_in.
+  static constexpr std::int64_t kMaxCachedTokenSeconds = 24 * 3600;
+
   // "Bearer <token>" for the Authorization header (as AccessToken).
   Result<std::string> AuthorizationHeader();
 

@@ -224,5 +224,31 @@ TEST(SmartBackendClient, RefusesMalformedTokenResponses) {
   }
 }
 
+TEST(SmartBackendClient, AHugeExpiresInIsCachedForAtMostADay) {
+  std::int64_t now_ms = 1'800'000'000'000;
+  int requests = 0;
+  SmartBackendClientOptions o;
+  o.token_url = "https://ehr.example/auth/token";
+  o.client_id = "c";
+  o.key_id = "k";
+  o.scope = "system/Location.rs";
+  o.private_key_pem = *PrivateKeyToPem(*EsKey().private_key);
+  o.now_ms = [&now_ms] { return now_ms; };
+  auto c = SmartBackendClient::Create(
+      o, [&requests](const net::HttpRequest&) -> Result<net::HttpResponse> {
+        net::HttpResponse r;
+        r.status = 200;
+        r.body = R"({"access_token":"t)" + std::to_string(++requests) +
+                 R"(","token_type":"bearer","expires_in":9223372036854775807})";
+        return r;
+      });
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*(*c)->AccessToken(), "t1");
+  now_ms += 23 * 3'600'000;
+  EXPECT_EQ(*(*c)->AccessToken(), "t1");
+  now_ms += 3'600'000;  // a day on: renewed, not cached "for ever"
+  EXPECT_EQ(*(*c)->AccessToken(), "t2");
+}
+
 }  // namespace
 }  // namespace fhirengine::auth
