@@ -259,18 +259,6 @@ Result<CsvSettings> ParseCsvSettings(const SettingsReader& reader) {
   return out;
 }
 
-class CsvFileAdapter : public Adapter {
- public:
-  CsvFileAdapter(drop_folder::DropFolderSettings folder,
-                 std::unique_ptr<drop_folder::FileRecordReader> reader)
-      : poller_(std::move(folder), std::move(reader)) {}
-  PollOutcome Poll(AdapterContext& ctx) override { return poller_.Poll(ctx); }
-  void Cancel() override { poller_.Cancel(); }
-
- private:
-  drop_folder::DropFolderPoller poller_;
-};
-
 }  // namespace
 
 Result<std::unique_ptr<Adapter>> CreateCsvFileAdapter(const AdapterConfig& config) {
@@ -287,8 +275,8 @@ Result<std::unique_ptr<Adapter>> CreateCsvFileAdapter(const AdapterConfig& confi
       drop_folder::ParseDropFolderSettings(reader, config.config_dir, 256ull << 20);
   if (!folder.ok()) return folder.status();
   auto file_reader = std::make_unique<CsvFileReader>(std::move(csv).value());
-  return std::unique_ptr<Adapter>(
-      std::make_unique<CsvFileAdapter>(std::move(folder).value(), std::move(file_reader)));
+  return std::unique_ptr<Adapter>(std::make_unique<drop_folder::DropFolderPoller>(
+      std::move(folder).value(), std::move(file_reader)));
 }
 
 AdapterType CsvFileAdapterType() {

@@ -35,15 +35,17 @@ class FileRecordReader {
   virtual Status Read(std::string_view file_name, std::string_view content, RecordSink& sink) = 0;
 };
 
-// Thread-compatible: the engine calls Poll on one thread; Cancel from any.
-class DropFolderPoller {
+// A drop-folder adapter: the folder's files, each read by `reader` (CSV,
+// XML); csv-file and xml-file differ only in their reader. Thread-compatible:
+// the engine calls Poll on one thread; Cancel from any.
+class DropFolderPoller final : public Adapter {
  public:
   DropFolderPoller(DropFolderSettings settings, std::unique_ptr<FileRecordReader> reader);
 
   // One round (see Adapter::Poll). A bad committed cursor is logged and the
   // folder read afresh (re-delivery is harmless: upserts are idempotent).
-  PollOutcome Poll(AdapterContext& ctx);
-  void Cancel() { cancelled_.store(true); }
+  PollOutcome Poll(AdapterContext& ctx) override;
+  void Cancel() override { cancelled_.store(true); }
 
  private:
   DropFolder folder_;

@@ -353,18 +353,6 @@ Result<XmlSettings> ParseXmlSettings(const SettingsReader& reader, std::uint64_t
   return out;
 }
 
-class XmlFileAdapter : public Adapter {
- public:
-  XmlFileAdapter(drop_folder::DropFolderSettings folder,
-                 std::unique_ptr<drop_folder::FileRecordReader> reader)
-      : poller_(std::move(folder), std::move(reader)) {}
-  PollOutcome Poll(AdapterContext& ctx) override { return poller_.Poll(ctx); }
-  void Cancel() override { poller_.Cancel(); }
-
- private:
-  drop_folder::DropFolderPoller poller_;
-};
-
 }  // namespace
 
 Result<std::unique_ptr<Adapter>> CreateXmlFileAdapter(const AdapterConfig& config) {
@@ -383,8 +371,8 @@ Result<std::unique_ptr<Adapter>> CreateXmlFileAdapter(const AdapterConfig& confi
   if (!selectors.ok()) return selectors.status();
   auto file_reader =
       std::make_unique<XmlFileReader>(std::move(xml).value(), std::move(selectors).value());
-  return std::unique_ptr<Adapter>(
-      std::make_unique<XmlFileAdapter>(std::move(folder).value(), std::move(file_reader)));
+  return std::unique_ptr<Adapter>(std::make_unique<drop_folder::DropFolderPoller>(
+      std::move(folder).value(), std::move(file_reader)));
 }
 
 AdapterType XmlFileAdapterType() {
