@@ -93,6 +93,8 @@ inline std::int32_t Create(const char* settings_json, std::size_t settings_size,
     return 0;
   } catch (const std::exception& e) {  // nothing may unwind through the C ABI
     return fail(Internal(std::string("the plugin threw: ") + e.what()));
+  } catch (...) {
+    return fail(Internal("the plugin threw an exception of an unknown type"));
   }
 }
 
@@ -105,6 +107,8 @@ inline void Poll(void* handle, const fe_adapter_host* host, fe_poll_outcome* out
     result = instance->adapter->Poll(ctx);
   } catch (const std::exception& e) {
     result.status = Internal(std::string("the plugin threw: ") + e.what());
+  } catch (...) {
+    result.status = Internal("the plugin threw an exception of an unknown type");
   }
   outcome->status_code = static_cast<std::int32_t>(result.status.code());
   outcome->retry_after_ms =
@@ -115,7 +119,13 @@ inline void Poll(void* handle, const fe_adapter_host* host, fe_poll_outcome* out
   }
 }
 
-inline void Cancel(void* handle) { static_cast<Instance*>(handle)->adapter->Cancel(); }
+// Cancel has no way to report a failure: whatever it throws stops here.
+inline void Cancel(void* handle) {
+  try {
+    static_cast<Instance*>(handle)->adapter->Cancel();
+  } catch (...) {
+  }
+}
 inline void Destroy(void* handle) { delete static_cast<Instance*>(handle); }
 
 inline const fe_adapter_plugin_v1* Export(AdapterType (*make_type)()) {

@@ -58,6 +58,8 @@ void AdapterRunner::Run() {
       outcome = adapter_->Poll(context_);
     } catch (const std::exception& e) {  // an adapter bug must not end the engine
       outcome.status = Internal(std::string("the adapter threw: ") + e.what());
+    } catch (...) {  // nor one that throws something else (a thread's escape terminates)
+      outcome.status = Internal("the adapter threw an exception of an unknown type");
     }
     std::chrono::milliseconds wait{0};
     if (outcome.status.ok()) {
@@ -77,7 +79,11 @@ void AdapterRunner::Run() {
                   {"retry_in_ms", static_cast<std::int64_t>(wait.count())}});
     }
     if (stop_.stopped()) break;  // the round's outcome is recorded; no next one
-    if (outcome.retry_after) wait = std::max(wait, *outcome.retry_after);
+    if (outcome.retry_after) {
+      const std::chrono::milliseconds asked =
+          std::min<std::chrono::milliseconds>(*outcome.retry_after, kMaxRetryAfter);
+      wait = std::max(wait, asked);
+    }
     if (wait.count() > 0 && !clock_.Sleep(wait, stop_)) break;
   }
   health_.SetState(AdapterState::kStopped);

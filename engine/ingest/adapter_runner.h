@@ -22,6 +22,10 @@
 
 namespace fhirengine::ingest {
 
+// The longest wait a source's Retry-After (PollOutcome::retry_after) gets:
+// any longer value is read as this (an hour, as the HTTP adapters cap it).
+inline constexpr std::chrono::hours kMaxRetryAfter{1};
+
 struct RunnerOptions {
   std::chrono::milliseconds poll_interval{30'000};
   // Back-off after the n-th failure in a row: a uniform random wait in

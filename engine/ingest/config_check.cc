@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -28,21 +29,25 @@ bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 // Replaces every ${NAME} in the document's strings; a missing variable or a
 // malformed reference is a problem at its path. Substituted paths are
 // recorded so messages can say where a value came from without echoing it.
+// What substitution put into the document: (value, "${NAME}"), so that a
+// message quoting it (an adapter factory's) can be redacted.
+using SubstitutedValues = std::vector<std::pair<std::string, std::string>>;
+
 void Substitute(rapidjson::Value& value, rapidjson::Document::AllocatorType& allocator,
                 const std::string& path, const GetEnv& getenv, SubstitutedPaths& substituted,
-                std::vector<ConfigProblem>& problems) {
+                SubstitutedValues& values, std::vector<ConfigProblem>& problems) {
   if (value.IsObject()) {
     for (auto& m : value.GetObject()) {
       Substitute(m.value, allocator,
                  ChildPath(path, std::string(m.name.GetString(), m.name.GetStringLength())), getenv,
-                 substituted, problems);
+                 substituted, values, problems);
     }
     return;
   }
   if (value.IsArray()) {
     std::size_t i = 0;
     for (auto& e : value.GetArray()) {
-      Substitute(e, allocator, ChildPath(path, i++), getenv, substituted, problems);
+      Substitute(e, allocator, ChildPath(path, i++), getenv, substituted, values, problems);
     }
     return;
   }
@@ -76,10 +81,12 @@ void Substitute(rapidjson::Value& value, rapidjson::Document::AllocatorType& all
       return;
     }
     out.append(found);
+    values.emplace_back(found, "${" + name + "}");
     names += (names.empty() ? "" : "}, ${") + name;
     pos = end + 1;
   }
   substituted[path] = names;
+  values.emplace_back(out, "${" + names + "}");
   value.SetString(out.data(), static_cast<rapidjson::SizeType>(out.size()), allocator);
 }
 
@@ -199,6 +206,37 @@ void CheckAdapters(const rapidjson::Value& root, const std::string& config_dir,
   }
 }
 
+// A value shorter than this is replaced only where it appears whole; a
+// longer one also where a message quotes a part of it this long or longer
+// (factories cut long values: "'https://user:secret@ehr.exa...'").
+constexpr std::size_t kMinRedactedPart = 12;
+
+// `text` with every substituted value, or a long enough start of one,
+// replaced by its ${NAME}. Longer values first, so a composed string is
+// named as a whole.
+std::string Redact(std::string text, SubstitutedValues values) {
+  std::sort(values.begin(), values.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  for (const auto& [value, reference] : values) {
+    if (value.empty()) continue;
+    const std::size_t min_part = std::min(value.size(), kMinRedactedPart);
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      std::size_t n = 0;
+      while (n < value.size() && i + n < text.size() && text[i + n] == value[n]) ++n;
+      if (n >= min_part) {
+        out += reference;
+        i += n;
+      } else {
+        out += text[i++];
+      }
+    }
+    text = std::move(out);
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string FormatProblem(std::string_view file, const ConfigProblem& problem) {
@@ -221,7 +259,8 @@ ConfigCheck CheckConfig(std::string_view text, const std::string& config_dir,
     return check;
   }
   SubstitutedPaths substituted;
-  Substitute(doc, doc.GetAllocator(), "$", getenv, substituted, check.problems);
+  SubstitutedValues values;
+  Substitute(doc, doc.GetAllocator(), "$", getenv, substituted, values, check.problems);
   rapidjson::Document schema;
   const std::string_view schema_text = EmbeddedConfigSchema();
   schema.Parse(schema_text.data(), schema_text.size());
@@ -230,6 +269,11 @@ ConfigCheck CheckConfig(std::string_view text, const std::string& config_dir,
   if (doc.IsObject()) {
     CheckPlugins(doc, config_dir, registry, check.problems);
     CheckAdapters(doc, config_dir, registry, substituted, check);
+  }
+  // Schema messages never quote values; adapter factories and plugins may.
+  for (ConfigProblem& p : check.problems) {
+    p.problem = Redact(std::move(p.problem), values);
+    p.hint = Redact(std::move(p.hint), values);
   }
   check.substituted_text = Text(doc);
   return check;

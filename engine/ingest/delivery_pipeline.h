@@ -19,7 +19,8 @@ class DeliveryPipeline final : public adapters::AdapterContext {
  public:
   // Bound on one batch (records plus rejected): kResourceExhausted beyond.
   static constexpr std::size_t kMaxBatchRecords = 50'000;
-  // Bound on a quarantined record's stored text (longer text is cut).
+  // Bound on a quarantined record's stored text (longer text is cut at a
+  // character; bytes that are not UTF-8 are stored as U+FFFD).
   static constexpr std::size_t kMaxQuarantineRecordBytes = 1u << 20;
 
   // Reads the committed cursor from `store`. All references outlive this.

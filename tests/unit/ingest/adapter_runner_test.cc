@@ -111,6 +111,50 @@ TEST(AdapterRunnerTest, HonoursRetryAfterAndPollsAgainAtOnceWhenMore) {
   EXPECT_EQ(f.clock.sleeps, (std::vector<std::int64_t>{120'000, 30'000, 1'000}));
 }
 
+// A Retry-After is honoured up to a bound: a plugin (or a future adapter)
+// may report any value, and an unbounded wait overflows the condition
+// variable's deadline (which then wakes at once: a busy loop on the source).
+TEST(AdapterRunnerTest, RetryAfterIsBounded) {
+  Fixture f;
+  adapters::PollOutcome huge = Fail();
+  huge.retry_after = std::chrono::milliseconds::max();
+  adapters::PollOutcome huge_ok = Ok();
+  huge_ok.retry_after = std::chrono::hours(24 * 365);
+  auto runner = f.Make({huge, huge_ok, Ok()});
+  runner->Run();
+  const std::int64_t bound = std::chrono::milliseconds(kMaxRetryAfter).count();
+  EXPECT_EQ(f.clock.sleeps, (std::vector<std::int64_t>{bound, bound}));
+}
+
+// Whatever an adapter throws, the runner records it as the round's error
+// and goes on: an exception that is not a std::exception must not end the
+// engine (std::terminate on the adapter's thread).
+TEST(AdapterRunnerTest, AnythingAnAdapterThrowsFailsOnlyTheRound) {
+  class Throwing final : public adapters::Adapter {
+   public:
+    explicit Throwing(StopSignal& stop) : stop_(stop) {}
+    adapters::PollOutcome Poll(adapters::AdapterContext&) override {
+      if (++polls == 2) stop_.Stop();
+      throw 42;
+    }
+    int polls = 0;
+
+   private:
+    StopSignal& stop_;
+  };
+  Fixture f;
+  auto owned = std::make_unique<Throwing>(f.stop);
+  Throwing* adapter = owned.get();
+  RunnerOptions options;
+  options.jitter = [](std::int64_t max) { return max; };
+  AdapterRunner runner(std::move(owned), f.context, f.health, f.clock, f.stop, options);
+  runner.Run();
+  EXPECT_EQ(adapter->polls, 2);
+  const HealthSnapshot s = f.health.Snapshot(f.clock.NowMs());
+  EXPECT_EQ(s.errors, 2u);
+  EXPECT_NE(s.last_error.find("the adapter threw"), std::string::npos) << s.last_error;
+}
+
 TEST(AdapterRunnerTest, FullJitterStaysWithinTheCeiling) {
   Fixture f;
   RunnerOptions options;

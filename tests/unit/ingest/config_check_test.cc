@@ -24,8 +24,13 @@ adapters::AdapterRegistry Registry() {
     "properties": {"folder": {"type": "string"},
                    "delimiter": {"enum": [",", ";"], "description": "\",\" or \";\""}}})";
   type.create = [](const adapters::AdapterConfig& c) -> Result<std::unique_ptr<adapters::Adapter>> {
-    if (c.settings->Find("folder")->text() == "/missing") {
+    const std::string folder(c.settings->Find("folder")->text());
+    if (folder == "/missing") {
       return InvalidArgument("settings.folder: /missing is not a folder");
+    }
+    if (folder.rfind("relative-", 0) == 0) {  // echoes (the start of) the value, as factories do
+      return InvalidArgument("settings.folder: '" + folder + "' is not absolute ('" +
+                             folder.substr(0, 24) + "...')");
     }
     return std::unique_ptr<adapters::Adapter>(new FakeAdapter());
   };
@@ -122,6 +127,23 @@ TEST(ConfigCheckTest, SubstitutesEnvironmentVariablesWithoutEchoingThem) {
             "from ${DUR})); hint: use one of [\"full\",\"normal\"]");
   EXPECT_EQ(lines[1].find("s3cret"), std::string::npos);
   EXPECT_NE(check.substituted_text.find("10.0.0.1"), std::string::npos);
+}
+
+// An adapter factory's message may quote a setting; when that setting came
+// from the environment (a token, a URL with credentials) the value, or any
+// long enough part of it, is replaced by its ${NAME}.
+TEST(ConfigCheckTest, FactoryMessagesNeverEchoSubstitutedValues) {
+  adapters::AdapterRegistry registry = Registry();
+  ConfigCheck check = CheckConfig(
+      R"({"adapters": [{"name": "m", "type": "csv-file",
+                        "settings": {"folder": "${SECRET_FOLDER}"}}]})",
+      "", registry, Env({{"SECRET_FOLDER", "relative-s3cret-0123456789abcdefghij"}}));
+  const std::vector<std::string> lines = Lines(check);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].find("s3cret"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0],
+            "c.json: $.adapters[0].settings: settings.folder: '${SECRET_FOLDER}' is not absolute "
+            "('${SECRET_FOLDER}...'); hint: correct the setting the message names");
 }
 
 TEST(ConfigCheckTest, SyntaxErrorsAndMissingRequiredKeys) {

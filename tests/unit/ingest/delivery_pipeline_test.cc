@@ -10,6 +10,7 @@
 
 #include "engine/ingest/identity_mapping.h"
 #include "engine/json/json_parser.h"
+#include "engine/json/json_writer.h"
 
 namespace fhirengine::ingest {
 namespace {
@@ -144,6 +145,35 @@ TEST_F(DeliveryPipelineTest, CursorStaysWhenTheBatchFails) {
   EXPECT_FALSE(pipeline_->Deliver(huge).ok());
   EXPECT_EQ(pipeline_->committed_cursor(), "1");
   EXPECT_EQ(store_->ReadCursor("ehr")->value_or(""), "1");
+}
+
+// The quarantine stores text that /admin/quarantine serves as JSON: a
+// record cut at the size bound keeps whole UTF-8 characters, and bytes that
+// are not UTF-8 (a source's undecoded Latin-1) become U+FFFD, so the
+// listing stays valid JSON.
+TEST_F(DeliveryPipelineTest, QuarantinedTextIsValidUtf8EvenWhenCutOrUndecoded) {
+  SourceBatch batch;
+  // "\xc3\xa5" (a-ring) straddles the bound: a byte cut would split it.
+  std::string long_record(DeliveryPipeline::kMaxQuarantineRecordBytes - 1, 'x');
+  long_record += "\xc3\xa5tail";
+  batch.records.push_back(Fhir(long_record, "a:long"));
+  batch.records.push_back(Fhir("{\"name\":\"V\xe4xj\xf6\"", "a:latin1"));
+  batch.rejected.push_back({"a:raw", "bad row", "caf\xe9;1"});
+  ASSERT_TRUE(pipeline_->Deliver(batch).ok());
+  Result<std::vector<store::QuarantineEntry>> q = store_->ListQuarantine({.adapter = "ehr"});
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 3u);
+  for (const store::QuarantineEntry& e : *q) {
+    EXPECT_LE(e.record.size(), DeliveryPipeline::kMaxQuarantineRecordBytes) << e.locator;
+    // The JSON parser refuses invalid UTF-8.
+    json::Document doc;
+    Result<json::Document> parsed = json::Parse(json::Write(doc.MakeString(e.record)));
+    EXPECT_TRUE(parsed.ok()) << e.locator << ": " << parsed.status().ToString();
+  }
+  // Newest first: the rejected record went in first, then the two records.
+  EXPECT_EQ((*q)[0].record, "{\"name\":\"V\xef\xbf\xbdxj\xef\xbf\xbd\"");
+  EXPECT_TRUE((*q)[1].record == std::string(DeliveryPipeline::kMaxQuarantineRecordBytes - 1, 'x'));
+  EXPECT_EQ((*q)[2].record, "caf\xef\xbf\xbd;1");
 }
 
 TEST(IdentityMappingTest, DerivedIdsAreStableValidAndDistinct) {
