@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "engine/core/utf8_text.h"
+
 namespace fhirengine::ingest {
 
 std::string_view StateName(AdapterState state) {
@@ -45,7 +47,9 @@ void AdapterHealth::RecordError(std::string message, std::int64_t now_ms) {
   (void)now_ms;
   std::lock_guard lock(mutex_);
   ++errors_;
-  last_error_ = std::move(message);
+  // /health and /metrics are JSON and text: a source's bytes quoted in an
+  // error must not break them, nor a huge message bloat them.
+  last_error_ = ToValidUtf8(message, kMaxErrorBytes);
 }
 
 void AdapterHealth::RecordDelivery(const adapters::DeliveryReport& report,

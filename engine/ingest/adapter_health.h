@@ -48,7 +48,9 @@ class AdapterHealth {
 
   void SetState(AdapterState state);
   void RecordSuccess(std::int64_t now_ms);
+  // `message` is kept as valid UTF-8, at most kMaxErrorBytes.
   void RecordError(std::string message, std::int64_t now_ms);
+  static constexpr std::size_t kMaxErrorBytes = 4096;
   // A committed delivery; `newest_source_ms` is the newest source_time_ms
   // of its records, if any had one.
   void RecordDelivery(const adapters::DeliveryReport& report,

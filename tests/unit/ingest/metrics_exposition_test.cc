@@ -5,6 +5,9 @@
 
 #include <sstream>
 
+#include "engine/ingest/adapter_health.h"
+#include "engine/json/json_parser.h"
+
 namespace fhirengine::ingest {
 namespace {
 
@@ -66,6 +69,17 @@ TEST(MetricsExpositionTest, HealthIsDegradedWhenAnyAdapterIsDown) {
   EXPECT_TRUE(degraded.starts_with(R"({"status":"degraded")")) << degraded;
   EXPECT_NE(degraded.find(R"("state":"backing-off")"), std::string::npos);
   EXPECT_NE(degraded.find(R"("last_error":"connection refused")"), std::string::npos);
+}
+
+TEST(MetricsExpositionTest, AnErrorQuotingASourcesBytesKeepsHealthValidJson) {
+  AdapterHealth health("ehr", "fhir-rest", 900'000, 0);
+  // A peer's Latin-1 error text, far longer than the cap.
+  health.RecordError("upstream said: \xD6verbelastad " + std::string(10'000, 'x'), 1'000);
+  const HealthSnapshot s = health.Snapshot(2'000);
+  EXPECT_EQ(s.last_error.rfind("upstream said: \xEF\xBF\xBDverbelastad ", 0), 0u);
+  EXPECT_LE(s.last_error.size(), AdapterHealth::kMaxErrorBytes);
+  Result<json::Document> doc = json::Parse(HealthJson({s}));
+  EXPECT_TRUE(doc.ok()) << doc.status().ToString();
 }
 
 }  // namespace
