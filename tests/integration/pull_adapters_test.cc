@@ -135,9 +135,9 @@ TEST_F(PullAdaptersTest, FhirRestSyncsPagesThenFollowsAnUpdateAndADelete) {
   EXPECT_NE(by_key["Encounter/enc-3"].find(R"("reference":"Location/loc-3")"), std::string::npos);
 
   // The overlap window (5 s) is read again once, then polls are quiet.
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
-  ctx.Clear();
+  ctx.ClearBatches();
   PollOutcome quiet = PollAll(*adapter, ctx);
   ASSERT_TRUE(quiet.status.ok()) << quiet.status.ToString();
   EXPECT_TRUE(ctx.Records().empty()) << ctx.Records().size() << " records on a quiet poll";
@@ -145,7 +145,7 @@ TEST_F(PullAdaptersTest, FhirRestSyncsPagesThenFollowsAnUpdateAndADelete) {
   ASSERT_EQ(api.Send("PUT", "/Location/loc-7", LocationJson(7, "Bed 7 (closed)")).status, 200);
   const int deleted = api.Send("DELETE", "/Location/loc-8").status;
   ASSERT_TRUE(deleted == 200 || deleted == 204) << deleted;
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
   records = ctx.Records();
   ASSERT_EQ(records.size(), 2u);
@@ -155,7 +155,7 @@ TEST_F(PullAdaptersTest, FhirRestSyncsPagesThenFollowsAnUpdateAndADelete) {
   EXPECT_EQ(records[1].format, RecordFormat::kFhirDelete);
   EXPECT_EQ(records[1].resource_id, "loc-8");
 
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
   EXPECT_TRUE(ctx.Records().empty());
 }
@@ -622,7 +622,7 @@ TEST_F(PullAdaptersTest, JsonRestPullsOffsetPagesFromAnHttpServer) {
 
   // Three new beds: only they come with the next pull.
   api.count = 28;
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(PollAll(*adapter, ctx).status.ok());
   records = ctx.Records();
   ASSERT_EQ(records.size(), 3u);

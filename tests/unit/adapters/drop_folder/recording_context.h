@@ -1,6 +1,5 @@
-// Test doubles for the file adapters: an AdapterContext that records every
-// delivered batch and commits its cursor (as the engine would once the batch
-// is stored), and a temporary drop folder whose files can be aged.
+// Test doubles for the file adapters: the recording AdapterContext (from
+// tests/support) and a temporary drop folder whose files can be aged.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,52 +13,9 @@
 
 #include "adapters/api/adapter.h"
 #include "engine/json/json_parser.h"
+#include "tests/support/recording_adapter_context.h"
 
 namespace fhirengine::adapters::testing {
-
-class RecordingContext : public AdapterContext {
- public:
-  explicit RecordingContext(std::string cursor = "") : cursor_(std::move(cursor)) {}
-
-  const std::string& name() const override { return name_; }
-  std::string committed_cursor() const override { return cursor_; }
-  Result<DeliveryReport> Deliver(SourceBatch batch) override {
-    if (fail_deliveries > 0) {
-      --fail_deliveries;
-      return Status(StatusCode::kUnavailable, "store queue full (test)");
-    }
-    DeliveryReport report;
-    report.stored = batch.records.size();
-    report.quarantined = batch.rejected.size();
-    cursor_ = batch.cursor;
-    batches.push_back(std::move(batch));
-    return report;
-  }
-  bool stopping() const override { return false; }
-  bool SleepFor(std::chrono::milliseconds /*duration*/) override { return true; }
-
-  std::vector<SourceRecord> Records() const {
-    std::vector<SourceRecord> out;
-    for (const SourceBatch& b : batches) out.insert(out.end(), b.records.begin(), b.records.end());
-    return out;
-  }
-  std::vector<RejectedRecord> Rejected() const {
-    std::vector<RejectedRecord> out;
-    for (const SourceBatch& b : batches) {
-      out.insert(out.end(), b.rejected.begin(), b.rejected.end());
-    }
-    return out;
-  }
-  // Forgets what was delivered (the committed cursor stays).
-  void ClearBatches() { batches.clear(); }
-
-  std::vector<SourceBatch> batches;
-  int fail_deliveries = 0;
-
- private:
-  std::string name_ = "municipal-beds";
-  std::string cursor_;
-};
 
 class TempFolder {
  public:

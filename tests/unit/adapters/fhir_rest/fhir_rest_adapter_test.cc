@@ -202,7 +202,7 @@ TEST(FhirRestAdapter, FullSyncThenIncrementalDeliversOnlyChanges) {
 
   // First incremental poll: the overlap window (60 s below the watermark)
   // is read again once, then remembered.
-  ctx.Clear();
+  ctx.ClearBatches();
   PollOutcome second = h.adapter->Poll(ctx);
   ASSERT_TRUE(second.status.ok()) << second.status.message();
   EXPECT_EQ(ctx.Records().size(), 6u);
@@ -214,7 +214,7 @@ TEST(FhirRestAdapter, FullSyncThenIncrementalDeliversOnlyChanges) {
   EXPECT_TRUE(asked_incremental);
 
   // Steady state: nothing changed, nothing delivered, no cursor churn.
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(h.adapter->Poll(ctx).status.ok());
   EXPECT_TRUE(ctx.Records().empty());
   EXPECT_TRUE(ctx.batches.empty());
@@ -222,7 +222,7 @@ TEST(FhirRestAdapter, FullSyncThenIncrementalDeliversOnlyChanges) {
   // An update and a delete are picked up, each once.
   h.source.Put("Location", "loc-3", kT0 + 250'000);
   h.source.Delete("Location", "loc-4", kT0 + 251'000);
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(h.adapter->Poll(ctx).status.ok());
   records = ctx.Records();
   ASSERT_EQ(records.size(), 2u);
@@ -234,7 +234,7 @@ TEST(FhirRestAdapter, FullSyncThenIncrementalDeliversOnlyChanges) {
   EXPECT_EQ(records[1].resource_id, "loc-4");
   EXPECT_EQ(records[1].source_time_ms, kT0 + 251'000);
 
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(h.adapter->Poll(ctx).status.ok());
   EXPECT_TRUE(ctx.Records().empty());
 }
@@ -271,9 +271,9 @@ TEST(FhirRestAdapter, AChangeMadeDuringALongIncrementalPassIsNotLost) {
   FhirRestAdapter adapter(
       *ParseFhirRestSettings(config),
       std::make_shared<http_source::SourceFetcher>(client, http_source::MakeStaticAuthorizer({})));
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(adapter.Poll(ctx).status.ok());
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(adapter.Poll(ctx).status.ok());
   bool loc0_v3 = false;
   for (const SourceRecord& r : ctx.Records()) {
@@ -399,7 +399,7 @@ TEST(FhirRestAdapter, AFailedDeliveryLeavesTheCursorForARetry) {
   Harness h(kLocationsOnly);
   for (int i = 0; i < 15; ++i) h.source.Put("Location", "loc-" + std::to_string(i), kT0 + i);
   BatchRecorder ctx;
-  ctx.fail_next_delivery = true;
+  ctx.fail_deliveries = 1;
   PollOutcome failed = h.adapter->Poll(ctx);
   EXPECT_EQ(failed.status.code(), StatusCode::kUnavailable);
   EXPECT_EQ(ctx.committed_cursor(), "");

@@ -13,6 +13,7 @@
 
 #include "adapters/api/adapter.h"
 #include "engine/net/http_client.h"
+#include "tests/support/recording_adapter_context.h"
 
 namespace fhirengine::adapters::pull_testing {
 
@@ -55,39 +56,6 @@ inline net::HttpResponse JsonResponse(int status, std::string body,
   return r;
 }
 
-class BatchRecorder : public AdapterContext {
- public:
-  explicit BatchRecorder(std::string cursor = "") : cursor_(std::move(cursor)) {}
-
-  const std::string& name() const override { return name_; }
-  std::string committed_cursor() const override { return cursor_; }
-  Result<DeliveryReport> Deliver(SourceBatch batch) override {
-    if (fail_next_delivery) {
-      fail_next_delivery = false;
-      return Status(StatusCode::kUnavailable, "store queue full (test)");
-    }
-    DeliveryReport report;
-    report.stored = batch.records.size();
-    cursor_ = batch.cursor;
-    batches.push_back(std::move(batch));
-    return report;
-  }
-  bool stopping() const override { return false; }
-  bool SleepFor(std::chrono::milliseconds /*duration*/) override { return true; }
-
-  std::vector<SourceRecord> Records() const {
-    std::vector<SourceRecord> out;
-    for (const SourceBatch& b : batches) out.insert(out.end(), b.records.begin(), b.records.end());
-    return out;
-  }
-  void Clear() { batches.clear(); }
-
-  std::vector<SourceBatch> batches;
-  bool fail_next_delivery = false;
-
- private:
-  std::string name_ = "test-source";
-  std::string cursor_;
-};
+using BatchRecorder = adapters::testing::RecordingContext;
 
 }  // namespace fhirengine::adapters::pull_testing

@@ -158,7 +158,7 @@ TEST(JsonRestAdapter, OffsetPagingStopsAtAShortPageAndSendsSince) {
   EXPECT_EQ(cursor->since, "2026-11-23T10:02:00Z");
   EXPECT_FALSE(cursor->in_pull);
 
-  ctx.Clear();
+  ctx.ClearBatches();
   ASSERT_TRUE(adapter.Poll(ctx).status.ok());
   EXPECT_EQ(client->urls()[3],
             "http://api.test/v1/beds?region=ac&changedSince=2026-11-23T10%3A02%3A00Z&offset=0&"
