@@ -167,7 +167,9 @@ class CsvFileReader : public drop_folder::FileRecordReader {
     return "";
   }
 
-  // The row's key: its key columns joined by '|', or "file:line".
+  // The row's key: its key columns joined by '|' (with several, a '|' or
+  // '\\' inside a value is escaped by '\\', so ("a|b","c") and ("a","b|c")
+  // stay two keys), or "file:line".
   static std::string Key(const csv_file::CsvRecord& row, const std::vector<std::string>& columns,
                          const std::vector<std::size_t>& key_index, const std::string& file,
                          std::string& key) {
@@ -179,7 +181,14 @@ class CsvFileReader : public drop_folder::FileRecordReader {
       std::string_view value = Trim(row.fields[i]);
       if (value.empty()) return "key column '" + columns[i] + "' is empty";
       if (!key.empty()) key += '|';
-      key.append(value);
+      if (key_index.size() == 1) {
+        key.append(value);
+        continue;
+      }
+      for (char c : value) {
+        if (c == '|' || c == '\\') key += '\\';
+        key += c;
+      }
     }
     return "";
   }

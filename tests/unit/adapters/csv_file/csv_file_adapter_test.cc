@@ -77,6 +77,21 @@ TEST_F(CsvFileAdapterTest, ReadsRowsWithKeysAndTimestampsOnce) {
   EXPECT_TRUE(ctx.Records().empty()) << "a file is read once";
 }
 
+TEST_F(CsvFileAdapterTest, KeysOfSeveralColumnsStayDistinctWhenValuesHoldTheSeparator) {
+  folder_.Write("keys.csv", std::string(kHeader) +
+                                "a|b;c;vardplats;O;2026-11-23 08:15\n"
+                                "a;b|c;vardplats;O;2026-11-23 08:15\n"
+                                "a\\;x;vardplats;O;2026-11-23 08:15\n");
+  auto adapter = Make("\"key-columns\": [\"enhet\", \"plats\"]");
+  RecordingContext ctx;
+  ASSERT_TRUE(adapter->Poll(ctx).status.ok());
+  std::vector<SourceRecord> records = ctx.Records();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].key, "a\\|b|c");
+  EXPECT_EQ(records[1].key, "a|b\\|c");
+  EXPECT_EQ(records[2].key, "a\\\\|x");
+}
+
 TEST_F(CsvFileAdapterTest, Utf8BomIsNotPartOfTheFirstColumn) {
   folder_.Write("bom.csv", "\xEF\xBB\xBFkommun,plats\nUme\xc3\xa5,1\n");
   auto adapter = Make("\"key-columns\": [\"kommun\", \"plats\"]");
