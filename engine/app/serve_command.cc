@@ -88,7 +88,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   if (host) config.host = *host;
   if (port) config.port = *port;
   if (database) config.database = *database;
-  if (Status s = auth::CheckAuthModeForHost(config.auth, config.host); !s.ok()) {
+  if (Status s = CheckExposure(config); !s.ok()) {
     err << "fhir-engine serve: " << s.message() << "\n";
     return kExitUsage;
   }

@@ -155,6 +155,12 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
              }},
             {"limits", limits},
             {"tls", tls},
+            {"allow-plain-http",
+             [&](const std::string& p, const json::Value& x) {
+               if (!x.IsBool()) return r.Error(p, "expected true or false");
+               c.allow_plain_http = x.GetBool();
+               return Status::Ok();
+             }},
         });
   };
   const Fn store = [&](const std::string& path, const json::Value& v) {
@@ -193,10 +199,24 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                                {"auth", auth},
                                {"adapters", ingest_section},
                                {"plugins", ingest_section}}));
-  if (Status s = auth::CheckAuthModeForHost(c.auth, c.host); !s.ok()) {
+  if (Status s = CheckExposure(c); !s.ok()) {
     return InvalidArgument(std::string(source) + ": " + s.message());
   }
   return c;
+}
+
+Status CheckExposure(const ServerConfig& config) {
+  FE_RETURN_IF_ERROR(auth::CheckAuthModeForHost(config.auth, config.host));
+  if (config.tls_cert_file.empty() && !config.allow_plain_http &&
+      !auth::IsLoopbackHost(config.host)) {
+    return InvalidArgument(
+        "plain HTTP beyond loopback would carry tokens and patient data in clear: the server "
+        "listens on " +
+        config.host +
+        "; configure \"server\": {\"tls\": {...}} (see docs/operations.md), or set "
+        "\"server\": {\"allow-plain-http\": true} behind a TLS-terminating proxy");
+  }
+  return Status::Ok();
 }
 
 Result<ServerConfig> LoadServerConfig(const std::string& path) {

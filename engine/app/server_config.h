@@ -24,7 +24,8 @@ namespace fhirengine::app {
 //                 "max-connections": 1024,
 //                 "max-requests-per-second-per-client": 0 },
 //     "tls": { "cert-file": "server.pem", "key-file": "server.key",
-//              "client-ca-file": "clients-ca.pem" }
+//              "client-ca-file": "clients-ca.pem" },
+//     "allow-plain-http": false
 //   },
 //   "store": { "database": "fhir-engine.db", "durability": "full" },
 //   "auth": { "mode": "smart", ... }   (engine/auth/auth_config.h, docs/security.md)
@@ -33,7 +34,8 @@ namespace fhirengine::app {
 // key-file required, client-ca-file optional: clients must then present a
 // certificate that CA signed) the server speaks HTTPS only. Relative TLS
 // paths are relative to the configuration file's directory (LoadServerConfig;
-// ParseServerConfig leaves them as written).
+// ParseServerConfig leaves them as written). Without "tls" a host beyond
+// loopback needs "allow-plain-http": true (TLS ended by a proxy in front).
 struct ServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -50,6 +52,7 @@ struct ServerConfig {
   std::string tls_cert_file;       // empty: plain HTTP
   std::string tls_key_file;        // set exactly when tls_cert_file is
   std::string tls_client_ca_file;  // optional
+  bool allow_plain_http = false;   // plain HTTP on a non-loopback host
   // Absent: off, which only a loopback host may have.
   auth::AuthConfig auth;
 
@@ -62,6 +65,11 @@ struct ServerConfig {
 // kInvalidArgument for syntax errors, wrong types, values out of range and
 // unknown keys.
 Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view source);
+
+// What the server may expose where: kInvalidArgument when auth is off on a
+// non-loopback host, or plain HTTP is served there without allow-plain-http.
+// ParseServerConfig checks it; `serve` again after --host.
+Status CheckExposure(const ServerConfig& config);
 
 // Reads and parses a configuration file (kIoError when unreadable).
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/unit/auth/test_keys.h"
+
 namespace fhirengine::app {
 namespace {
 
@@ -94,6 +96,29 @@ TEST(ServerConfig, AuthIsOffByDefaultAndOnlyOnLoopback) {
             "127.0.0.1");
   EXPECT_EQ(ErrorOf(R"({"auth": {"mode": "sometimes"}})"),
             "demo.json: $.auth.mode: expected \"smart\" or \"off\", found \"sometimes\"");
+}
+
+TEST(ServerConfig, PlainHttpBeyondLoopbackNeedsToBeAskedFor) {
+  const std::string smart = R"("auth": {"mode": "smart", "clients": [{"client-id": "c", "jwks": )" +
+                            auth::testing::EsKey().jwks_json + R"(, "scope": "system/*.rs"}]})";
+  const std::string plain = ErrorOf(R"({"server": {"host": "0.0.0.0"}, )" + smart + "}");
+  EXPECT_NE(plain.find("demo.json: plain HTTP beyond loopback would carry tokens and patient data "
+                       "in clear: the server listens on 0.0.0.0;"),
+            std::string::npos)
+      << plain;
+  EXPECT_TRUE(ParseServerConfig(
+                  R"({"server": {"host": "0.0.0.0", "allow-plain-http": true}, )" + smart + "}",
+                  "demo.json")
+                  .ok());
+  EXPECT_TRUE(ParseServerConfig(
+                  R"({"server": {"host": "0.0.0.0", "tls": {"cert-file": "s.pem", "key-file": )"
+                  R"("s.key"}}, )" +
+                      smart + "}",
+                  "demo.json")
+                  .ok());
+  EXPECT_TRUE(ParseServerConfig(R"({"server": {"host": "127.0.0.1"}})", "demo.json").ok());
+  EXPECT_EQ(ErrorOf(R"({"server": {"allow-plain-http": "yes"}})"),
+            "demo.json: $.server.allow-plain-http: expected true or false");
 }
 
 TEST(ServerConfig, ReadsTlsKeys) {

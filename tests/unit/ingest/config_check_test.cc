@@ -97,7 +97,7 @@ TEST(ConfigCheckTest, ReportsEveryProblemWithPathAndHint) {
                 "c.json: $.server.port: expected \"integer\", found a string; hint: use a port "
                 "number from 0 to 65535 (0 picks a free one)",
                 "c.json: $.server.colour: unknown key; hint: remove it or correct its spelling "
-                "(known here: host, port, threads, base-url, limits, tls)",
+                "(known here: host, port, threads, base-url, limits, tls, allow-plain-http)",
                 "c.json: $.auth.clients[0]: matches none or more than one of the allowed forms; "
                 "hint: give client-id, scope and exactly one of jwks or jwks-file",
                 "c.json: $.adapters[0].settings.delimiter: not one of the allowed values (found a "
