@@ -176,6 +176,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
     smart_configuration = std::make_unique<auth::SmartConfigurationEndpoint>(*tokens);
     guard = std::make_unique<auth::SmartAccessGuard>(*tokens);
     api_options.access_policy = guard.get();
+    api_options.smart_token_url = token_options.token_url;
     log::Write(
         log::Level::kInfo, "auth: SMART Backend Services",
         {{"token_endpoint", token_options.token_url}, {"clients", config.auth.clients.size()}});

@@ -102,25 +102,46 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
     members.push_back({"searchParam", Array(doc, params)});
     resources.push_back(doc.MakeObject(members));
   }
-  const json::Value rest = Object(
-      doc,
-      {
-          {"mode", doc.MakeString("server")},
-          {"documentation",
-           doc.MakeString(
-               "FHIR R4 RESTful API: read, vread, create, update, patch (JSON Patch), "
-               "delete (conditional create, update and delete), history, batch and "
-               "transaction Bundles (a transaction is atomic; urn:uuid references are "
-               "resolved) and search (GET and POST _search) by the official R4 "
-               "SearchParameters and the regional ones; composite and special parameters "
-               "(near, _text, _content, _query, _list) are not supported. Unknown "
-               "parameters are ignored, or refused with Prefer: handling=strict.")},
-          {"resource", Array(doc, resources)},
-          {"interaction", Codes(doc, {"history-system", "search-system", "transaction", "batch"})},
-          {"searchParam", Array(doc, {SearchParam(doc, "_id", "", "token"),
-                                      SearchParam(doc, "_lastUpdated", "", "date"),
-                                      SearchParam(doc, "_type", "", "token")})},
-      });
+  std::vector<json::Member> rest_members{{"mode", doc.MakeString("server")}};
+  rest_members.push_back(
+      {"documentation",
+       doc.MakeString("FHIR R4 RESTful API: read, vread, create, update, patch (JSON Patch), "
+                      "delete (conditional create, update and delete), history, batch and "
+                      "transaction Bundles (a transaction is atomic; urn:uuid references are "
+                      "resolved) and search (GET and POST _search) by the official R4 "
+                      "SearchParameters and the regional ones; composite and special parameters "
+                      "(near, _text, _content, _query, _list) are not supported. Unknown "
+                      "parameters are ignored, or refused with Prefer: handling=strict.")});
+  if (!options.smart_token_url.empty()) {
+    // SMART App Launch 2.0 ("Conformance"): the token endpoint in the
+    // oauth-uris extension; the service code from restful-security-service.
+    const json::Value token = Object(doc, {{"url", doc.MakeString("token")},
+                                           {"valueUri", doc.MakeString(options.smart_token_url)}});
+    const json::Value oauth_uris = Object(
+        doc, {{"url", doc.MakeString(
+                          "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris")},
+              {"extension", Array(doc, {token})}});
+    const json::Value smart = Object(
+        doc, {{"system",
+               doc.MakeString("http://terminology.hl7.org/CodeSystem/restful-security-service")},
+              {"code", doc.MakeString("SMART-on-FHIR")}});
+    rest_members.push_back(
+        {"security",
+         Object(doc, {{"extension", Array(doc, {oauth_uris})},
+                      {"service", Array(doc, {Object(doc, {{"coding", Array(doc, {smart})}})})},
+                      {"description",
+                       doc.MakeString("SMART Backend Services: client_credentials with a "
+                                      "private_key_jwt assertion (RS384 or ES384) at the token "
+                                      "endpoint; system scopes per resource type and interaction "
+                                      "(see /.well-known/smart-configuration).")}})});
+  }
+  rest_members.push_back({"resource", Array(doc, resources)});
+  rest_members.push_back(
+      {"interaction", Codes(doc, {"history-system", "search-system", "transaction", "batch"})});
+  rest_members.push_back({"searchParam", Array(doc, {SearchParam(doc, "_id", "", "token"),
+                                                     SearchParam(doc, "_lastUpdated", "", "date"),
+                                                     SearchParam(doc, "_type", "", "token")})});
+  const json::Value rest = doc.MakeObject(rest_members);
   std::vector<json::Value> formats{doc.MakeString("json"), doc.MakeString("xml")};
   return Object(
       doc, {

@@ -15,6 +15,9 @@ struct CapabilityOptions {
   std::string base_url;          // implementation.url
   std::string software_version;  // software.version
   std::int64_t date_ms = 0;      // CapabilityStatement.date (server start)
+  // With SMART Backend Services on: the token endpoint, advertised in
+  // rest.security (service SMART-on-FHIR, the oauth-uris extension).
+  std::string smart_token_url;
 };
 
 // The CapabilityStatement, built in `doc`.

@@ -1059,8 +1059,8 @@ RestResponse Health() {
 FhirApi::FhirApi(store::ResourceStore& store, FhirApiOptions options)
     : store_(store), options_(std::move(options)) {
   json::Document doc;
-  const json::Value cs =
-      BuildCapabilityStatement(doc, {options_.base_url, options_.software_version, NowUnixMs()});
+  const json::Value cs = BuildCapabilityStatement(
+      doc, {options_.base_url, options_.software_version, NowUnixMs(), options_.smart_token_url});
   std::size_t i = 0;
   for (fhir::Format format : {fhir::Format::kJson, fhir::Format::kXml}) {
     for (bool pretty : {false, true}) {

@@ -34,6 +34,9 @@ struct FhirApiOptions {
   // /fhir/metadata needs credentials (401 login) and each interaction,
   // Bundle entries included, needs its right on its type (403 forbidden).
   const AccessPolicy* access_policy = nullptr;
+  // The SMART token endpoint, advertised in the CapabilityStatement's
+  // rest.security; empty: none.
+  std::string smart_token_url;
 };
 
 // Shared by all io threads; holds no mutable state after construction.

@@ -11,7 +11,9 @@
 #include <future>
 
 #include "engine/core/time_format.h"
+#include "engine/fhir/resource_format.h"
 #include "engine/json/json_parser.h"
+#include "engine/json/json_writer.h"
 #include "engine/rest/capability_statement.h"
 #include "engine/validation/structural_validator.h"
 
@@ -74,6 +76,30 @@ TEST(CapabilityStatement, IsValidR4AndListsEveryConcreteType) {
   ASSERT_NE(rest, nullptr);
   EXPECT_EQ(rest->elements()[0].Find("resource")->elements().size(), concrete);
   EXPECT_GT(concrete, 140u);
+}
+
+TEST(CapabilityStatement, AdvertisesTheSmartTokenEndpointWhenAuthIsOn) {
+  json::Document doc;
+  json::Value open = BuildCapabilityStatement(doc, {"http://x/fhir", "1.0", 0});
+  EXPECT_EQ(open.Find("rest")->elements()[0].Find("security"), nullptr);
+  json::Value cs =
+      BuildCapabilityStatement(doc, {"https://x/fhir", "1.0", 0, "https://x/auth/token"});
+  validation::IssueCollector issues;
+  ASSERT_TRUE(validation::ValidateStructure(cs, issues).ok());
+  for (const auto& issue : issues.issues())
+    ADD_FAILURE() << issue.expression << ": " << issue.message;
+  const json::Value* security = cs.Find("rest")->elements()[0].Find("security");
+  ASSERT_NE(security, nullptr);
+  EXPECT_EQ(json::Write(*security->Find("service")),
+            R"([{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/)"
+            R"(restful-security-service","code":"SMART-on-FHIR"}]}])");
+  EXPECT_EQ(json::Write(*security->Find("extension")),
+            R"([{"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",)"
+            R"("extension":[{"url":"token","valueUri":"https://x/auth/token"}]}])");
+  // The XML form keeps the element order R4 defines (security before resource).
+  Result<std::string> xml = fhir::SerializeResource(cs, fhir::Format::kXml);
+  ASSERT_TRUE(xml.ok()) << xml.status().ToString();
+  EXPECT_LT(xml->find("<security>"), xml->find("<resource>"));
 }
 
 TEST_F(FhirApiTest, CreateStampsMetaAndStoresCanonicalJson) {
