@@ -99,6 +99,8 @@ const Fixture kFixtures[] = {
       "managingOrganization":{"reference":"Organization/org-unit"},
       "partOf":{"reference":"Location/loc-site"}})"},
     {"Location", "loc-bed-1", R"({"resourceType":"Location","id":"loc-bed-1",
+      "extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
+                    "valueCodeableConcept":{"coding":[{"system":"https://fhir-engine.example.org/fhir/CodeSystem/bed-category","code":"intensive-care"}]}}],
       "status":"active",
       "operationalStatus":{"system":"http://terminology.hl7.org/CodeSystem/v2-0116","code":"O","display":"Occupied"},
       "name":"Säng 1",
@@ -106,6 +108,8 @@ const Fixture kFixtures[] = {
       "managingOrganization":{"reference":"Organization/org-muni"},
       "partOf":{"reference":"Location/loc-ward"}})"},
     {"Location", "loc-bed-2", R"({"resourceType":"Location","id":"loc-bed-2",
+      "extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
+                    "valueCodeableConcept":{"coding":[{"system":"https://fhir-engine.example.org/fhir/CodeSystem/bed-category","code":"general"}]}}],
       "status":"suspended",
       "operationalStatus":{"system":"http://terminology.hl7.org/CodeSystem/v2-0116","code":"U","display":"Unoccupied"},
       "name":"Säng 2",
@@ -113,6 +117,7 @@ const Fixture kFixtures[] = {
       "partOf":{"reference":"Location/loc-site"}})"},
 
     {"Encounter", "enc-1", R"({"resourceType":"Encounter","id":"enc-1",
+      "extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/discharge-ready","valueDateTime":"2024-03-04T10:00:00Z"}],
       "meta":{"tag":[{"system":"https://region.example.se/tags","code":"ehr-feed"}],
               "profile":["https://region.example.se/fhir/StructureDefinition/regional-encounter"],
               "security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"N"}],
@@ -164,6 +169,7 @@ const Fixture kFixtures[] = {
       "serviceProvider":{"reference":"Organization/org-muni"},
       "partOf":{"reference":"Encounter/enc-1"}})"},
     {"Encounter", "enc-3", R"({"resourceType":"Encounter","id":"enc-3",
+      "extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/discharge-ready","valueDateTime":"2026-11-02T09:00:00+01:00"}],
       "status":"in-progress",
       "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},
       "subject":{"reference":"Patient/pat-b2"},
@@ -270,6 +276,11 @@ const SearchCase kCases[] = {
     {"Location", "address-postalcode", "address-postalcode=93130", "loc-ward", "loc-site"},
     {"Location", "address-state", "address-state:contains=STERBOT", "loc-site", "loc-ward"},
     {"Location", "address-use", "address-use=temp", "loc-ward", "loc-site"},
+    // The regional extension parameters (fhir-profiles/regional/search-parameters.json).
+    {"Location", "bed-category",
+     "bed-category=https://fhir-engine.example.org/fhir/CodeSystem/bed-category|intensive-care",
+     "loc-bed-1", "loc-bed-2"},
+    {"Location", "bed-category", "bed-category=general", "loc-bed-2", "loc-bed-1", As::kXml},
     {"Location", "endpoint", "endpoint=ep-1", "loc-site", "loc-ward"},
     {"Location", "identifier", "identifier=https://region.example.se/location-id|WA-12", "loc-ward",
      "loc-site", As::kXml},
@@ -318,6 +329,9 @@ const SearchCase kCases[] = {
     // Dates against periods (search.html#prefix): eq needs the search range
     // to contain the period; the others compare the ranges' overlap, and an
     // open end lasts for ever.
+    {"Encounter", "discharge-ready", "discharge-ready=ge2026-11-01", "enc-3", "enc-1"},
+    {"Encounter", "discharge-ready", "discharge-ready=lt2025", "enc-1", "enc-3"},
+    {"Encounter", "discharge-ready", "discharge-ready=2024-03-04", "enc-1", "enc-2"},
     {"Encounter", "date", "date=2024-03", "enc-1", "enc-2"},
     {"Encounter", "date", "date=2023-06-10", "enc-2", "enc-1"},
     {"Encounter", "date", "date=eq2024", "enc-1", "enc-3"},
