@@ -105,8 +105,8 @@ Result<std::shared_ptr<const ProfileModel>> LoadStructureDefinition(
   const json::Value* snapshot = root.Find("snapshot");
   const json::Value* elements = snapshot != nullptr ? snapshot->Find("element") : nullptr;
   if (elements == nullptr || elements->size() == 0) {
-    return InvalidArgument("StructureDefinition " + model->url +
-                           " has no snapshot (generate snapshots before validating)");
+    return InvalidArgument("StructureDefinition " + model->url + " has no snapshot " +
+                           std::string(kNoSnapshot));
   }
   for (const json::Value& e : elements->elements()) {
     Result<ElementModel> element = LoadElement(e);

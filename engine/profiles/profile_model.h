@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -69,6 +70,9 @@ struct ProfileModel {
   std::vector<ElementModel> snapshot;  // in snapshot order
   std::shared_ptr<const json::Document> source;
 };
+
+// The end of the message for a StructureDefinition without a snapshot.
+inline constexpr std::string_view kNoSnapshot = "(generate snapshots before validating)";
 
 // Loads a StructureDefinition resource. kInvalidArgument when it is not one,
 // has no url or no snapshot (the validator needs snapshots: generate them first).

@@ -93,7 +93,8 @@ Status ProfileRegistry::AddFile(const std::filesystem::path& file) {
   return s;
 }
 
-Status ProfileRegistry::AddDirectory(const std::filesystem::path& dir) {
+Status ProfileRegistry::AddDirectory(const std::filesystem::path& dir,
+                                     std::vector<std::string>* skipped) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return NotFound(dir.string() + ": no such directory");
@@ -110,7 +111,12 @@ Status ProfileRegistry::AddDirectory(const std::filesystem::path& dir) {
         !name.starts_with("CodeSystem-") && dir.filename() == "package") {
       continue;
     }
-    if (Status s = AddFile(f); !s.ok()) return s;
+    Status s = AddFile(f);
+    if (!s.ok() && s.message().ends_with(kNoSnapshot)) {
+      if (skipped != nullptr) skipped->push_back(f.string());
+      continue;
+    }
+    if (!s.ok()) return s;
   }
   return Status::Ok();
 }

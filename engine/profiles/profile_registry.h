@@ -28,10 +28,15 @@ class ProfileRegistry {
   Status Add(std::shared_ptr<const json::Document> document);
   // Reads and adds one JSON file (at most 64 MiB).
   Status AddFile(const std::filesystem::path& file);
-  // Adds every *.json file of `dir` (not recursive; sorted by name). Files
-  // that are not conformance resources are skipped; the first unreadable or
-  // malformed one fails with its name. kNotFound when `dir` does not exist.
-  Status AddDirectory(const std::filesystem::path& dir);
+  // Adds every *.json file of `dir` (not recursive; sorted by name; in a
+  // directory named "package", an npm FHIR package, only the files named
+  // StructureDefinition-*, ValueSet-* and CodeSystem-* are read). Resources
+  // that are not conformance resources are ignored; StructureDefinitions
+  // without a snapshot are skipped and named in `skipped` when given; the
+  // first unreadable or malformed file fails with its name. kNotFound when
+  // `dir` does not exist.
+  Status AddDirectory(const std::filesystem::path& dir,
+                      std::vector<std::string>* skipped = nullptr);
 
   const ProfileModel* FindProfile(std::string_view url) const;
   // The base definition of a type by name ("Identifier", "Location").
