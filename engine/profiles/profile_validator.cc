@@ -249,13 +249,13 @@ void Walk::Children(const Node& n, const json::Value& obj, const std::string& pa
              c.e->path + ": maximum allowed = " + std::to_string(c.e->max) + ", but found " +
                  std::to_string(count));
     }
-    if (items.empty()) continue;
     const fhir::TypeDef* child_td = nullptr;
     if (td != nullptr) {
       if (const fhir::Property* p = td->FindProperty(key); p != nullptr && p->type != nullptr) {
         child_td = p->type->type;
       }
     }
+    // Slices are counted even when there are no items (a required slice).
     if (c.e->slicing && !c.slices.empty()) {
       Slicing(c, items, array, child_path, child_td, type_code);
       continue;

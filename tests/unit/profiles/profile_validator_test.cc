@@ -152,6 +152,16 @@ TEST_F(ProfileValidatorTest, MissingSlice) {
              "Location.identifier: slice 'bedId' requires at least 1, but found 0");
 }
 
+TEST_F(ProfileValidatorTest, RequiredSliceCountedWithoutAnyItems) {
+  std::string text = valid_;
+  auto from = text.find("\"identifier\"");
+  auto to = text.find("\"status\"");
+  ASSERT_LT(from, to);
+  text.erase(from, to - from);
+  ExpectOnly(text, Severity::kError, "Location.identifier",
+             "Location.identifier: slice 'bedId' requires at least 1, but found 0");
+}
+
 TEST_F(ProfileValidatorTest, SliceOwnConstraintsApply) {
   ExpectOnly(Replace(valid_, ", \"value\": \"B-101\"", ""), Severity::kError,
              "Location.identifier[0].value",
