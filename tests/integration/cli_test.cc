@@ -87,6 +87,33 @@ TEST_F(CliTest, ValidateMissingFileIsAnError) {
   EXPECT_NE(r.out.find("nope.json"), std::string::npos) << r.out;
 }
 
+// --profile with the small test profiles of tests/unit/profiles/data.
+const std::string kProfileData = std::string(FE_SOURCE_DIR) + "/tests/unit/profiles/data";
+const std::string kBedProfileArgs =
+    "validate --profile http://example.org/fhir/StructureDefinition/test-bed-location --profiles " +
+    kProfileData + " ";
+
+TEST_F(CliTest, ValidateAgainstProfileAcceptsValidBed) {
+  EngineRun r = RunEngine(kBedProfileArgs + kProfileData + "/Location-valid-bed.json");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("\"severity\": \"error\""), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, ValidateAgainstProfileReportsProfileErrors) {
+  // The ward of the other tests is no bed: no identifier slice, not physicalType "bd".
+  EngineRun r = RunEngine(kBedProfileArgs + Write("ward.json", kWard));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("slice 'bedId' requires at least 1, but found 0"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"Location.physicalType\""), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, ValidateWithUnknownProfileIsAUsageError) {
+  EngineRun r = RunEngine("validate --profile http://example.org/none --profiles " + kProfileData +
+                          " " + Write("ward.json", kWard));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+}
+
 TEST_F(CliTest, ConvertJsonToXmlAndBack) {
   std::string json_file = Write("ward.json", kWard);
   EngineRun xml = RunEngine("convert --to xml " + json_file);

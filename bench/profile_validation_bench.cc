@@ -1,0 +1,57 @@
+// profile_validation_bench: validating a bed Location against a profile
+// compiled once (resources/s), against the test bed profile alone and with the
+// R4 base datatype definitions loaded (deep checks of every datatype).
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "engine/json/json_parser.h"
+#include "engine/profiles/profile_validator.h"
+
+namespace fhirengine::profiles {
+namespace {
+
+const std::string kData = std::string(FE_SOURCE_DIR) + "/tests/unit/profiles/data";
+
+json::Document LoadBed() {
+  std::ifstream in(kData + "/Location-valid-bed.json");
+  std::ostringstream text;
+  text << in.rdbuf();
+  Result<json::Document> doc = json::Parse(text.str());
+  if (!doc.ok()) std::abort();
+  return std::move(*doc);
+}
+
+void Run(benchmark::State& state, bool with_base) {
+  ProfileRegistry registry;
+  if (with_base) {
+    const char* dir = std::getenv("FHIR_R4_EXAMPLES_DIR");
+    if (!registry.AddDirectory(dir != nullptr ? dir : FE_DEFAULT_R4_EXAMPLES_DIR).ok()) {
+      state.SkipWithError("R4 package not found (FHIR_R4_EXAMPLES_DIR)");
+      return;
+    }
+  }
+  if (!registry.AddDirectory(kData).ok()) std::abort();
+  auto validator = ProfileValidator::Create(
+      registry, "http://example.org/fhir/StructureDefinition/test-bed-location");
+  if (!validator.ok()) std::abort();
+  json::Document bed = LoadBed();
+  for (auto _ : state) {
+    validation::IssueCollector sink;
+    (*validator)->Validate(bed.root(), sink);
+    benchmark::DoNotOptimize(sink.issues().data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_ValidateBedLocation(benchmark::State& state) { Run(state, false); }
+void BM_ValidateBedLocationWithR4Base(benchmark::State& state) { Run(state, true); }
+BENCHMARK(BM_ValidateBedLocation);
+BENCHMARK(BM_ValidateBedLocationWithR4Base);
+
+}  // namespace
+}  // namespace fhirengine::profiles
+
+BENCHMARK_MAIN();

@@ -1,0 +1,136 @@
+// The official R4 examples of Location, Organization and Encounter validated
+// against their base StructureDefinitions (snapshots from the R4 package):
+// no errors, and in particular no false invariant failures. Needs the package
+// fetched into FHIR_R4_EXAMPLES_DIR (see tools/fetch_r4_examples.sh).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/json/json_parser.h"
+#include "engine/profiles/profile_validator.h"
+
+namespace fhirengine::profiles {
+namespace {
+
+// Examples that are known to break a base rule of R4 itself (none so far).
+const std::set<std::string> kKnownBad = {};
+
+std::filesystem::path PackageDir() {
+  const char* dir = std::getenv("FHIR_R4_EXAMPLES_DIR");
+  return dir != nullptr ? dir : "";
+}
+
+const ProfileRegistry& R4Registry() {
+  static const ProfileRegistry* registry = [] {
+    auto* r = new ProfileRegistry();
+    Status s = r->AddDirectory(PackageDir());
+    EXPECT_TRUE(s.ok()) << s.message();
+    return r;
+  }();
+  return *registry;
+}
+
+class ProfileCorpusTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProfileCorpusTest, ExamplesValidateAgainstBaseProfile) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string type = GetParam();
+  auto validator =
+      ProfileValidator::Create(R4Registry(), "http://hl7.org/fhir/StructureDefinition/" + type);
+  ASSERT_TRUE(validator.ok()) << validator.status().message();
+  int files = 0;
+  int failed = 0;
+  for (const auto& e : std::filesystem::directory_iterator(PackageDir())) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with(type + "-") || e.path().extension() != ".json") continue;
+    std::ifstream in(e.path());
+    std::ostringstream text;
+    text << in.rdbuf();
+    Result<json::Document> doc = json::Parse(text.str());
+    ASSERT_TRUE(doc.ok()) << name;
+    const json::Value* rt = doc->root().Find("resourceType");
+    if (rt == nullptr || !rt->IsString() || rt->text() != type) continue;
+    ++files;
+    validation::IssueCollector sink;
+    (*validator)->Validate(doc->root(), sink);
+    std::string errors;
+    for (const auto& i : sink.issues()) {
+      if (i.severity == validation::Severity::kError ||
+          i.severity == validation::Severity::kFatal ||
+          i.severity == validation::Severity::kInformation) {
+        errors += "\n  " + std::string(validation::SeverityCode(i.severity)) + " " + i.expression +
+                  ": " + i.message;
+      }
+    }
+    if (sink.error_count() > 0 && !kKnownBad.contains(name)) {
+      ++failed;
+      ADD_FAILURE() << name << errors;
+    } else if (!errors.empty()) {
+      std::cout << name << errors << "\n";
+    }
+  }
+  std::cout << type << ": " << files << " examples, " << failed << " with errors\n";
+  EXPECT_GT(files, 0);
+}
+
+// The same base profiles do catch what R4 itself forbids: the resource's own
+// invariants, ele-1 on an empty element, required bindings to R4 ValueSets and
+// the datatypes' own rules below the resource.
+std::vector<validation::Issue> ValidateBase(std::string_view type, std::string_view text) {
+  auto validator = ProfileValidator::Create(
+      R4Registry(), "http://hl7.org/fhir/StructureDefinition/" + std::string(type));
+  EXPECT_TRUE(validator.ok());
+  Result<json::Document> doc = json::Parse(text);
+  EXPECT_TRUE(doc.ok());
+  validation::IssueCollector sink;
+  if (validator.ok() && doc.ok()) (*validator)->Validate(doc->root(), sink);
+  return sink.issues();
+}
+
+std::string Show(const std::vector<validation::Issue>& issues) {
+  std::string out;
+  for (const auto& i : issues) {
+    out += std::string(validation::SeverityCode(i.severity)) + " " + i.expression + ": " +
+           i.message + "\n";
+  }
+  return out;
+}
+
+TEST(ProfileCorpusBase, CatchesBrokenResources) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  EXPECT_GT(R4Registry().profile_count(), 600u);
+  EXPECT_GT(R4Registry().value_set_count(), 1000u);
+  std::string org =
+      Show(ValidateBase("Organization", R"({"resourceType":"Organization","active":true})"));
+  EXPECT_NE(org.find("error Organization: constraint org-1 failed: The organization SHALL at least "
+                     "have a name or an identifier, and possibly more than one"),
+            std::string::npos)
+      << org;
+  std::string loc = Show(ValidateBase(
+      "Location",
+      R"({"resourceType":"Location","status":"bogus","address":{},)"
+      R"("identifier":[{"system":"urn:x","period":{"start":"2020-02-01","end":"2020-01-01"}}]})"));
+  EXPECT_NE(loc.find("error Location.status: code bogus is not in the required ValueSet "
+                     "http://hl7.org/fhir/ValueSet/location-status"),
+            std::string::npos)
+      << loc;
+  EXPECT_NE(loc.find("error Location.address: constraint ele-1 failed: All FHIR elements must have "
+                     "a @value or children"),
+            std::string::npos)
+      << loc;
+  EXPECT_NE(loc.find("error Location.identifier[0].period: constraint per-1 failed"),
+            std::string::npos)
+      << loc;
+}
+
+INSTANTIATE_TEST_SUITE_P(R4, ProfileCorpusTest,
+                         ::testing::Values("Location", "Organization", "Encounter"));
+
+}  // namespace
+}  // namespace fhirengine::profiles
