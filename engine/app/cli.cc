@@ -30,6 +30,9 @@ constexpr std::string_view kUsage =
     "  smart-keygen --alg ES384|RS384 --kid ID --out PREFIX\n"
     "                                         a SMART Backend Services key pair: PREFIX.key.pem\n"
     "                                         (private, mode 0600) and PREFIX.jwks.json (public)\n"
+    "  map --mapping FILE --input SAMPLE [--format F] [--delimiter C] [--encoding E]\n"
+    "                                         dry-run a mapping: prints the resources as a JSON\n"
+    "                                         array, or errors with mapping line and record\n"
     "  check-config FILE                      check a configuration file: every problem with\n"
     "                                         its JSON path and a hint; exit 0 only when none\n"
     "  quarantine [--database PATH] [--adapter NAME] [--count N] [--offset M]\n"
@@ -83,6 +86,7 @@ int RunCli(std::span<const std::string_view> args, std::ostream& out, std::ostre
   if (command == "check-config") return RunCheckConfig(rest, out, err);
   if (command == "quarantine") return RunQuarantine(rest, out, err);
   if (command == "fhirpath") return RunFhirpath(rest, out, err);
+  if (command == "map") return RunMap(rest, out, err);
   if (command == "smart-keygen") return RunSmartKeygen(rest, out, err);
   if (command == "version" || command == "--version") {
     out << "fhir-engine " FHIR_ENGINE_VERSION " (FHIR R4 4.0.1)\n";

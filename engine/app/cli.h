@@ -28,6 +28,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
 int RunCheckConfig(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunQuarantine(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunFhirpath(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+int RunMap(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 int RunSmartKeygen(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
 
 }  // namespace fhirengine::app
