@@ -23,7 +23,9 @@ constexpr std::string_view kUsage =
 // Where the conformance resources come from without --profiles: base R4
 // StructureDefinitions are not embedded in the binary (only the type model
 // is), so they are read from the R4 npm package fetched into the build tree.
-const char* const kDefaultProfileDirs[] = {"fhir-profiles/regional", "build/r4-examples/package"};
+const char* const kDefaultProfileDirs[] = {"fhir-profiles/regional/snapshots",
+                                           "fhir-profiles/regional/terminology",
+                                           "build/r4-examples/package"};
 
 // Reads, parses and validates one file (structure, then `profile` when
 // given); the issues found (read and parse failures included).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/json/json_parser.h"
+#include "engine/json/json_writer.h"
 #include "engine/profiles/profile_validator.h"
 
 namespace fhirengine::profiles {
@@ -127,6 +128,89 @@ TEST(ProfileCorpusBase, CatchesBrokenResources) {
   EXPECT_NE(loc.find("error Location.identifier[0].period: constraint per-1 failed"),
             std::string::npos)
       << loc;
+}
+
+// The base definitions plus the regional profiles and terminology
+// (fhir-profiles/regional: snapshots made by tools/generate_snapshots.py).
+const ProfileRegistry& RegionalRegistry() {
+  static const ProfileRegistry* registry = [] {
+    auto* r = new ProfileRegistry();
+    for (const std::filesystem::path& dir :
+         {PackageDir(), std::filesystem::path(FE_SOURCE_DIR) / "fhir-profiles/regional/snapshots",
+          std::filesystem::path(FE_SOURCE_DIR) / "fhir-profiles/regional/terminology"}) {
+      Status s = r->AddDirectory(dir);
+      EXPECT_TRUE(s.ok()) << s.message();
+    }
+    return r;
+  }();
+  return *registry;
+}
+
+// Issues of severity error (a profile's warnings, such as dom-6's missing
+// narrative, are not failures).
+std::string Errors(const std::string& profile, const std::string& json) {
+  Result<std::unique_ptr<ProfileValidator>> validator =
+      ProfileValidator::Create(RegionalRegistry(), profile);
+  if (!validator.ok()) return "cannot compile " + profile + ": " + validator.status().message();
+  Result<json::Document> doc = json::Parse(json);
+  if (!doc.ok()) return doc.status().message();
+  validation::IssueCollector sink;
+  (*validator)->Validate(doc->root(), sink);
+  std::string out;
+  for (const validation::Issue& i : sink.issues()) {
+    if (i.severity == validation::Severity::kError) out += i.expression + ": " + i.message + "\n";
+  }
+  return out;
+}
+
+std::string ReadText(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(RegionalProfiles, EveryShippedExampleValidatesAgainstItsProfile) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  int checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(FE_SOURCE_DIR) /
+                                                           "fhir-profiles/regional/examples")) {
+    const std::string text = ReadText(e.path());
+    Result<json::Document> doc = json::Parse(text);
+    ASSERT_TRUE(doc.ok()) << e.path();
+    const json::Value* profiles = doc->root().Find("meta")->Find("profile");
+    ASSERT_NE(profiles, nullptr) << e.path();
+    const std::string profile(profiles->elements()[0].text());
+    EXPECT_EQ(Errors(profile, text), "") << e.path() << " against " << profile;
+    ++checked;
+  }
+  EXPECT_GE(checked, 7);
+}
+
+TEST(RegionalProfiles, BrokenBedsAreCaughtWithPathAndMessage) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed_profile =
+      "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  auto without = [&bed](const std::string& key) {
+    Result<json::Document> doc = json::Parse(bed);
+    doc->RemoveMember(doc->root(), key);
+    return json::Write(doc->root());
+  };
+  EXPECT_EQ(Errors(bed_profile, without("operationalStatus")),
+            "Location.operationalStatus: Location.operationalStatus: minimum required = 1, but "
+            "only found 0\n");
+  EXPECT_EQ(Errors(bed_profile, without("managingOrganization")),
+            "Location.managingOrganization: Location.managingOrganization: minimum required = 1, "
+            "but only found 0\n");
+  // "reserved" maps down to O: a bed shown as U (free) contradicts it.
+  std::string free = bed;
+  const std::string occupied = "\"code\": \"O\"";
+  free.replace(free.find(occupied), occupied.size(), "\"code\": \"U\"");
+  EXPECT_EQ(Errors(bed_profile, free),
+            "Location: constraint reg-bed-1 failed: A regional bed status agrees with "
+            "operationalStatus (the 0116 code it maps down to)\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(R4, ProfileCorpusTest,
