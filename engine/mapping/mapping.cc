@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "engine/core/log.h"
 #include "engine/fhirpath/fhirpath.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
@@ -86,37 +87,11 @@ using internal::ValueSpec;
 constexpr std::size_t kMaxMappingBytes = 1u << 20;
 constexpr std::size_t kMaxRecordBytes = 4u << 20;
 
+// `s` as a JSON string literal (the log's escaping: control characters as \u00XX).
 std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  log::AppendJsonString(out, s);
+  return out;
 }
 
 // ---- loading ----
