@@ -9,6 +9,7 @@
 #include "adapters/api/adapter.h"
 #include "adapters/csv_file/csv_parser.h"
 #include "engine/core/status.h"
+#include "engine/fhir/xml_safety.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
 
@@ -61,9 +62,12 @@ Result<std::vector<adapters::SourceRecord>> ReadMapInput(const std::string& text
     return records;
   }
   if (format == "xml") {
-    xmlDoc* doc = xmlReadMemory(text.data(), static_cast<int>(text.size()), nullptr, "UTF-8",
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (doc == nullptr) return InvalidArgument(name + ": not well-formed XML");
+    ParseLimits limits;
+    limits.max_document_bytes = text.size() + 1;  // the file was read whole; its size is the cap
+    Result<fhir::XmlDocPtr> parsed = fhir::ParseXmlSafely(text, limits);
+    if (!parsed.ok())
+      return Status(parsed.status().code(), name + ": " + parsed.status().message());
+    xmlDoc* doc = parsed->get();
     xmlNode* root = xmlDocGetRootElement(doc);
     std::size_t index = 0;
     for (xmlNode* n = root != nullptr ? root->children : nullptr; n != nullptr; n = n->next) {
@@ -80,7 +84,6 @@ Result<std::vector<adapters::SourceRecord>> ReadMapInput(const std::string& text
                   reinterpret_cast<const char*>(n->name) + "[" + std::to_string(index) + "]";
       records.push_back(std::move(r));
     }
-    xmlFreeDoc(doc);
     return records;
   }
   return InvalidArgument("--format must be csv, xml, json or fhir");

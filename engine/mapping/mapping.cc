@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "engine/core/log.h"
+#include "engine/fhir/xml_safety.h"
 #include "engine/fhirpath/fhirpath.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
@@ -678,14 +679,14 @@ Result<std::vector<MappedResource>> Mapping::Apply(const adapters::SourceRecord&
     case RecordFormat::kXmlElement: {
       if (c.format != "xml")
         return record_error("mapping " + c.name + " expects " + c.format + " records, got XML");
-      xmlDoc* d =
-          xmlReadMemory(record.payload.data(), static_cast<int>(record.payload.size()), nullptr,
-                        "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-      if (d == nullptr || xmlDocGetRootElement(d) == nullptr) {
-        if (d) xmlFreeDoc(d);
-        return record_error("the XML record is not well-formed");
+      // The engine's one hardened parse: no DOCTYPE, no entities, no
+      // network, size and depth capped.
+      Result<fhir::XmlDocPtr> parsed = fhir::ParseXmlSafely(record.payload, ParseLimits{});
+      if (!parsed.ok()) return record_error("the XML record: " + parsed.status().message());
+      if (xmlDocGetRootElement(parsed->get()) == nullptr) {
+        return record_error("the XML record has no element");
       }
-      view.xml.reset(d);
+      view.xml.reset(parsed->release());
       break;
     }
     case RecordFormat::kJsonObject:

@@ -73,5 +73,18 @@ TEST(MapGoldenTest, MunicipalXmlAcrossTheAutumnClockChange) {
             Slurp(std::string(FE_SOURCE_DIR) + "/tests/golden/municipal-xml/expected.json"));
 }
 
+TEST(MapGoldenTest, XmlInputWithADoctypeIsRefused) {
+  const std::string dir = std::string(FE_SOURCE_DIR);
+  const std::string mapping = dir + "/mappings/municipal-xml.json";
+  const std::string input = ::testing::TempDir() + "/doctype.xml";
+  std::ofstream(input) << "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"aaaa\">]>\n"
+                          "<platser><plats id=\"1\">&a;</plats></platser>\n";
+  std::vector<std::string_view> args = {"map", "--mapping", mapping, "--input", input};
+  std::ostringstream out, err;
+  EXPECT_NE(RunCli(args, out, err), kExitOk);
+  EXPECT_NE(err.str().find("DOCTYPE is not allowed"), std::string::npos) << err.str();
+  EXPECT_EQ(out.str(), "");
+}
+
 }  // namespace
 }  // namespace fhirengine::app

@@ -135,6 +135,20 @@ TEST(MappingTest, XmlRecordsWithConditionAndDefault) {
   EXPECT_TRUE(out->empty());
 }
 
+TEST(MappingTest, XmlRecordsWithADoctypeAreRefused) {
+  auto m = Mapping::FromText(kXmlMapping, "x.json", ".", {});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  adapters::SourceRecord r;
+  r.format = adapters::RecordFormat::kXmlElement;
+  r.payload =
+      "<!DOCTYPE enhet [<!ENTITY n \"Avd 1\">]><enhet id=\"A1\" aktiv=\"ja\">"
+      "<namn>&n;</namn></enhet>";
+  auto out = m->Apply(r);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("DOCTYPE is not allowed"), std::string::npos)
+      << out.status().message();
+}
+
 constexpr std::string_view kFhirMapping = R"M({
   "name": "fhir-test",
   "source-format": "fhir",
