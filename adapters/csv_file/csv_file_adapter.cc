@@ -247,17 +247,8 @@ Result<CsvSettings> ParseCsvSettings(const SettingsReader& reader) {
   Result<std::optional<std::string>> time_column = reader.OptionalString("timestamp-column");
   if (!time_column.ok()) return time_column.status();
   out.timestamp_column = std::move(time_column).value();
-  Result<std::string> format = reader.String("timestamp-format", "instant");
-  if (!format.ok()) return format.status();
-  Result<std::string> offset = reader.String("timestamp-utc-offset", "Z");
-  if (!offset.ok()) return offset.status();
-  Result<drop_folder::SourceTimeFormat> time_format =
-      drop_folder::SourceTimeFormat::Make(*format, "Z");
-  if (!time_format.ok()) return SettingError("timestamp-format", time_format.status().message());
-  time_format = drop_folder::SourceTimeFormat::Make(*format, *offset);
-  if (!time_format.ok()) {
-    return SettingError("timestamp-utc-offset", time_format.status().message());
-  }
+  Result<drop_folder::SourceTimeFormat> time_format = drop_folder::ReadSourceTimeFormat(reader);
+  if (!time_format.ok()) return time_format.status();
   out.timestamp_format = std::move(time_format).value();
   Result<std::uint64_t> max_record = reader.Integer("max-record-bytes", 1u << 20, 16, 64u << 20);
   if (!max_record.ok()) return max_record.status();

@@ -151,4 +151,19 @@ Result<std::int64_t> SourceTimeFormat::Parse(std::string_view text) const {
   return ms;
 }
 
+Result<SourceTimeFormat> ReadSourceTimeFormat(const SettingsReader& reader) {
+  Result<std::string> format = reader.String("timestamp-format", "instant");
+  if (!format.ok()) return format.status();
+  Result<std::string> offset = reader.String("timestamp-utc-offset", "Z");
+  if (!offset.ok()) return offset.status();
+  // The format alone first, so a bad format is not blamed on the offset.
+  Result<SourceTimeFormat> time_format = SourceTimeFormat::Make(*format, "Z");
+  if (!time_format.ok()) return SettingError("timestamp-format", time_format.status().message());
+  time_format = SourceTimeFormat::Make(*format, *offset);
+  if (!time_format.ok()) {
+    return SettingError("timestamp-utc-offset", time_format.status().message());
+  }
+  return time_format;
+}
+
 }  // namespace fhirengine::adapters::drop_folder

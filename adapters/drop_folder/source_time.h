@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/drop_folder/settings_reader.h"
 #include "engine/core/status.h"
 
 namespace fhirengine::adapters::drop_folder {
@@ -34,5 +35,10 @@ class SourceTimeFormat {
   std::string format_;
   std::int64_t offset_ms_ = 0;
 };
+
+// The settings "timestamp-format" (default "instant") and
+// "timestamp-utc-offset" (default "Z") of a file adapter; kInvalidArgument
+// naming the key that is wrong.
+Result<SourceTimeFormat> ReadSourceTimeFormat(const SettingsReader& reader);
 
 }  // namespace fhirengine::adapters::drop_folder

@@ -324,17 +324,8 @@ Result<XmlSettings> ParseXmlSettings(const SettingsReader& reader, std::uint64_t
   Result<std::optional<std::string>> time = reader.OptionalString("timestamp-xpath");
   if (!time.ok()) return time.status();
   out.timestamp_xpath = std::move(time).value();
-  Result<std::string> format = reader.String("timestamp-format", "instant");
-  if (!format.ok()) return format.status();
-  Result<std::string> offset = reader.String("timestamp-utc-offset", "Z");
-  if (!offset.ok()) return offset.status();
-  Result<drop_folder::SourceTimeFormat> time_format =
-      drop_folder::SourceTimeFormat::Make(*format, "Z");
-  if (!time_format.ok()) return SettingError("timestamp-format", time_format.status().message());
-  time_format = drop_folder::SourceTimeFormat::Make(*format, *offset);
-  if (!time_format.ok()) {
-    return SettingError("timestamp-utc-offset", time_format.status().message());
-  }
+  Result<drop_folder::SourceTimeFormat> time_format = drop_folder::ReadSourceTimeFormat(reader);
+  if (!time_format.ok()) return time_format.status();
   out.timestamp_format = std::move(time_format).value();
   Result<std::vector<std::pair<std::string, std::string>>> namespaces =
       reader.StringMap("namespaces");

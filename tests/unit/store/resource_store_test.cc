@@ -9,31 +9,13 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/unit/store/temp_store_test.h"
+
 namespace fhirengine::store {
 namespace {
 
-class ResourceStoreTest : public ::testing::Test {
+class ResourceStoreTest : public TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fe-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Open();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    store_.reset();
-    StoreOptions options;
-    options.path = (dir_ / "store.db").string();
-    Result<std::unique_ptr<ResourceStore>> opened = ResourceStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-  }
   static WriteOp Put(const std::string& id, const std::string& body,
                      std::optional<std::int64_t> expected = std::nullopt) {
     WriteOp op;
@@ -43,8 +25,6 @@ class ResourceStoreTest : public ::testing::Test {
     op.expected_version = expected;
     return op;
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<ResourceStore> store_;
 };
 
 TEST_F(ResourceStoreTest, KeepsEveryVersion) {

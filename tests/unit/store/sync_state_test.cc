@@ -8,32 +8,13 @@
 #include <string>
 
 #include "engine/store/resource_store.h"
+#include "tests/unit/store/temp_store_test.h"
 
 namespace fhirengine::store {
 namespace {
 
-class SyncStateTest : public ::testing::Test {
+class SyncStateTest : public TempStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fe-sync-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Open();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    store_.reset();
-    StoreOptions options;
-    options.path = (dir_ / "store.db").string();
-    Result<std::unique_ptr<ResourceStore>> opened = ResourceStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
-  }
   static WriteOp Cursor(const std::string& adapter, const std::string& cursor) {
     WriteOp op;
     op.kind = WriteKind::kSetCursor;
@@ -58,8 +39,6 @@ class SyncStateTest : public ::testing::Test {
     op.expected_version = expected;
     return op;
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<ResourceStore> store_;
 };
 
 TEST_F(SyncStateTest, CursorIsAbsentUntilWrittenAndSurvivesReopen) {
