@@ -100,6 +100,13 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
     if (!includes.empty()) members.push_back({"searchInclude", Array(doc, includes)});
     if (!revincludes.empty()) members.push_back({"searchRevInclude", Array(doc, revincludes)});
     members.push_back({"searchParam", Array(doc, params)});
+    std::vector<json::Value> operations;
+    for (const OperationDeclaration& op : options.operations) {
+      if (op.type != type->name) continue;
+      operations.push_back(doc.MakeObject(std::vector<json::Member>{
+          {"name", doc.MakeString(op.name)}, {"definition", doc.MakeString(op.definition)}}));
+    }
+    if (!operations.empty()) members.push_back({"operation", Array(doc, operations)});
     resources.push_back(doc.MakeObject(members));
   }
   std::vector<json::Member> rest_members{{"mode", doc.MakeString("server")}};

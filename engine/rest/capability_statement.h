@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/fhir/type_model.h"
 #include "engine/json/json_value.h"
+#include "engine/rest/operation_registry.h"
 
 namespace fhirengine::rest {
 
@@ -18,6 +20,8 @@ struct CapabilityOptions {
   // With SMART Backend Services on: the token endpoint, advertised in
   // rest.security (service SMART-on-FHIR, the oauth-uris extension).
   std::string smart_token_url;
+  // Registered operations, declared under their resource type.
+  std::vector<OperationDeclaration> operations;
 };
 
 // The CapabilityStatement, built in `doc`.

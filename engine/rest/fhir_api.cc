@@ -1046,6 +1046,45 @@ RestResponse Search(const Env& env, const Context& ctx, const Route& route,
   return r;
 }
 
+// A registered operation: GET only (parameters in the URL), the type's read
+// right, the handler's resource in the negotiated format.
+void RunOperation(const Context& ctx, const OperationHandler& handler, OperationCall call,
+                  const RestRequest& req, const RequestTarget& target, const Responder& responder) {
+  const std::string path = call.type + (call.id.empty() ? "" : "/" + call.id) + "/$" + call.name;
+  if (req.method != "GET" && req.method != "HEAD") {
+    RestResponse r = ErrorResponse(ctx, 405, "$" + call.name + " is answered on GET " + path);
+    r.AddHeader("Allow", "GET, HEAD");
+    return responder.reply(std::move(r));
+  }
+  if (ctx.access) {
+    if (std::optional<std::string> missing =
+            ctx.access->MissingScope(call.type, AccessRight::kRead)) {
+      return responder.reply(ErrorResponse(ctx, 403,
+                                           "the access token's scopes do not allow $" + call.name +
+                                               " on " + call.type + " (it needs scope " + *missing +
+                                               ")"));
+    }
+  }
+  call.params = CriteriaOf(target.query);
+  handler(call, [ctx, responder](Result<json::Document> result) {
+    auto shared = std::make_shared<Result<json::Document>>(std::move(result));
+    responder.resume([ctx, responder, shared] {
+      if (!shared->ok()) {
+        const Status& s = shared->status();
+        return responder.reply(ErrorResponse(ctx, HttpStatusFor(s), s.message()));
+      }
+      Result<std::string> body =
+          fhir::SerializeResource((*shared)->root(), ctx.format, {.pretty = ctx.pretty});
+      if (!body.ok()) return responder.reply(ErrorResponse(ctx, 500, body.status().message()));
+      RestResponse r;
+      r.status = 200;
+      r.content_type = std::string(ContentTypeFor(ctx.format));
+      r.body = std::move(body).value();
+      responder.reply(std::move(r));
+    });
+  });
+}
+
 RestResponse Health() {
   RestResponse r;
   r.status = 200;
@@ -1060,7 +1099,9 @@ FhirApi::FhirApi(store::ResourceStore& store, FhirApiOptions options)
     : store_(store), options_(std::move(options)) {
   json::Document doc;
   const json::Value cs = BuildCapabilityStatement(
-      doc, {options_.base_url, options_.software_version, NowUnixMs(), options_.smart_token_url});
+      doc, {options_.base_url, options_.software_version, NowUnixMs(), options_.smart_token_url,
+            options_.operations != nullptr ? options_.operations->declarations()
+                                           : std::vector<OperationDeclaration>()});
   std::size_t i = 0;
   for (fhir::Format format : {fhir::Format::kJson, fhir::Format::kXml}) {
     for (bool pretty : {false, true}) {
@@ -1098,6 +1139,14 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
       return responder.reply(std::move(r));
     }
     ctx.access = std::move(access).value();
+  }
+  if (options_.operations != nullptr && target->segments.size() > 1) {
+    OperationCall call;
+    const std::span<const std::string> after_base =
+        std::span<const std::string>(target->segments).subspan(1);
+    if (const OperationHandler* handler = options_.operations->Match(after_base, call)) {
+      return RunOperation(ctx, *handler, std::move(call), request, *target, responder);
+    }
   }
   if (const RouteError* error = std::get_if<RouteError>(&routed)) {
     RestResponse r = ErrorResponse(ctx, error->http_status, error->message);

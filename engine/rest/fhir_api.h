@@ -14,6 +14,7 @@
 
 #include "engine/core/limits.h"
 #include "engine/rest/access_policy.h"
+#include "engine/rest/operation_registry.h"
 #include "engine/rest/rest_types.h"
 #include "engine/store/resource_store.h"
 #include "engine/validation/issue.h"
@@ -37,6 +38,9 @@ struct FhirApiOptions {
   // The SMART token endpoint, advertised in the CapabilityStatement's
   // rest.security; empty: none.
   std::string smart_token_url;
+  // Operations other parts of the engine answer ($evaluate-measure, ...);
+  // must be filled before the API is constructed and outlive it. nullptr: none.
+  const OperationRegistry* operations = nullptr;
 };
 
 // Shared by all io threads; holds no mutable state after construction.
