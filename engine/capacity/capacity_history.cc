@@ -1,0 +1,319 @@
+// Snapshots as stored MeasureReports, their pruning, and the trend points
+// read back with the store's search.
+#include "engine/capacity/capacity_history.h"
+
+#include <chrono>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "engine/core/log.h"
+#include "engine/core/time_format.h"
+#include "engine/json/json_parser.h"
+#include "engine/rest/route.h"
+#include "engine/search/search_request.h"
+
+namespace fhirengine::capacity {
+namespace {
+
+constexpr const char* kBedMeasure = "regional-bed-capacity";
+constexpr const char* kDischargeMeasure = "regional-discharge-ready";
+
+std::string MeasureUrl(const char* id) { return std::string(kRegionalBase) + "/Measure/" + id; }
+
+// Every current resource matching `params`, page by page, at most `limit`.
+Result<std::vector<store::Hit>> SearchAll(const store::ResourceStore& store,
+                                          std::vector<search::UrlParam> params, std::size_t limit) {
+  search::SearchOptions options;
+  options.strict = true;
+  Result<search::ParsedSearch> parsed = search::ParseSearch("MeasureReport", params, options);
+  if (!parsed.ok()) return parsed.status();
+  store::PageRequest page;
+  page.count = 500;
+  page.want_total = false;
+  std::vector<store::Hit> out;
+  while (out.size() < limit) {
+    Result<store::SearchPage> got = store.Search(parsed->query, page);
+    if (!got.ok()) return got.status();
+    for (store::Hit& h : got->hits) out.push_back(std::move(h));
+    if (!got->has_more) break;
+    page.offset += page.count;
+  }
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+std::string_view CodeIn(const json::Value* codeable, std::string_view system) {
+  const json::Value* codings = codeable != nullptr ? codeable->Find("coding") : nullptr;
+  if (codings == nullptr) return {};
+  for (const json::Value& c : codings->elements()) {
+    const json::Value* s = c.Find("system");
+    const json::Value* code = c.Find("code");
+    if (s && s->IsString() && s->text() == system && code && code->IsString()) return code->text();
+  }
+  return {};
+}
+
+// One trend point under construction.
+struct Point {
+  std::map<std::string, std::string, std::less<>> beds;  // state -> count text
+  std::map<std::string, std::string, std::less<>> discharge_ready;
+  bool stale = false;
+};
+
+void ReadReport(const json::Value& report, Point& point) {
+  if (const json::Value* ext = report.Find("extension")) {
+    for (const json::Value& e : ext->elements()) {
+      const json::Value* url = e.Find("url");
+      const json::Value* v = e.Find("valueBoolean");
+      if (url && url->IsString() && url->text() == kStaleExtensionUrl && v && v->IsBool() &&
+          v->GetBool()) {
+        point.stale = true;
+      }
+    }
+  }
+  const json::Value* groups = report.Find("group");
+  if (groups == nullptr) return;
+  for (const json::Value& g : groups->elements()) {
+    const std::string_view kind = CodeIn(g.Find("code"), kMeasureGroupSystem);
+    const json::Value* score = g.Find("measureScore");
+    const json::Value* value = score != nullptr ? score->Find("value") : nullptr;
+    if (kind == "beds") {
+      if (const json::Value* pops = g.Find("population")) {
+        for (const json::Value& p : pops->elements()) {
+          const std::string_view state = CodeIn(p.Find("code"), kMeasuredValueSystem);
+          const json::Value* count = p.Find("count");
+          if (!state.empty() && count && count->IsNumber()) {
+            point.beds[std::string(state)] = std::string(count->text());
+          }
+        }
+      }
+    } else if (kind == "discharge-ready") {
+      const json::Value* pops = g.Find("population");
+      if (pops && pops->size() > 0) {
+        const json::Value* count = pops->elements()[0].Find("count");
+        if (count && count->IsNumber()) point.discharge_ready["patients"] = count->text();
+      }
+    } else if ((kind == "wait-days-total" || kind == "wait-days-max") && value &&
+               value->IsNumber()) {
+      point.discharge_ready[kind == "wait-days-total" ? "wait_days_total" : "wait_days_max"] =
+          value->text();
+    }
+  }
+}
+
+void AppendObject(std::string& out, const std::map<std::string, std::string, std::less<>>& m) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out += ',';
+    first = false;
+    log::AppendJsonString(out, k);
+    out += ':';
+    out += v;  // numbers as the report holds them
+  }
+  out += '}';
+}
+
+}  // namespace
+
+CapacityHistory::CapacityHistory(const MeasureEvaluator& evaluator, const CapacityView& view,
+                                 store::ResourceStore& store, HistoryOptions options)
+    : evaluator_(evaluator), view_(view), store_(store), options_(options) {}
+
+CapacityHistory::~CapacityHistory() { Stop(); }
+
+Status CapacityHistory::TakeSnapshot() {
+  const std::int64_t now = evaluator_.Now();
+  std::vector<std::string> subjects{""};
+  for (const CapacityNode& child : view_.Snapshot().region.children) {
+    if (child.kind == NodeKind::kOrganization) subjects.push_back(child.reference);
+  }
+  std::vector<store::WriteOp> batch;
+  for (const std::string& subject : subjects) {
+    for (const char* measure : {kBedMeasure, kDischargeMeasure}) {
+      Result<json::Document> report = evaluator_.Report(measure, subject, {now, now});
+      // An organization that left the picture between the two reads: skip it.
+      if (!report.ok() && report.status().code() == StatusCode::kNotFound) continue;
+      if (!report.ok()) return report.status();
+      const std::string id =
+          std::string(measure) + "-" + SubjectKey(subject) + "-" + std::to_string(now / 1000);
+      json::Document& doc = *report;
+      json::Value identifier = doc.MakeObject(std::vector<json::Member>{
+          {"system", doc.MakeString(kSnapshotSystem)}, {"value", doc.MakeString(id)}});
+      doc.SetMember(doc.root(), "identifier", doc.MakeArray(std::vector<json::Value>{identifier}));
+      batch.push_back(ReportWrite(doc.root(), id));
+    }
+  }
+  Result<std::vector<store::WriteResult>> written = store_.Write(std::move(batch));
+  if (!written.ok()) return written.status();
+  std::lock_guard lock(mu_);
+  last_snapshot_ms_ = now;
+  return Status::Ok();
+}
+
+Result<std::size_t> CapacityHistory::Prune() {
+  const std::int64_t cutoff = evaluator_.Now() - options_.retention_ms;
+  std::size_t removed = 0;
+  for (;;) {
+    Result<std::vector<store::Hit>> old =
+        SearchAll(store_,
+                  {{"identifier", std::string(kSnapshotSystem) + "|"},
+                   {"date", "lt" + FormatInstant(cutoff)}},
+                  /*limit=*/500);
+    if (!old.ok()) return old.status();
+    if (old->empty()) return removed;
+    std::vector<store::WriteOp> batch;
+    for (const store::Hit& h : *old) {
+      store::WriteOp op;
+      op.kind = store::WriteKind::kDelete;
+      op.type = h.type;
+      op.id = h.id;
+      batch.push_back(std::move(op));
+    }
+    Result<std::vector<store::WriteResult>> written = store_.Write(std::move(batch));
+    if (!written.ok()) return written.status();
+    removed += old->size();
+  }
+}
+
+Status CapacityHistory::Tick() {
+  bool due = false;
+  {
+    std::lock_guard lock(mu_);
+    due = last_snapshot_ms_ < 0 || evaluator_.Now() - last_snapshot_ms_ >= options_.interval_ms;
+  }
+  if (due) FE_RETURN_IF_ERROR(TakeSnapshot());
+  Result<std::size_t> pruned = Prune();
+  return pruned.ok() ? Status::Ok() : pruned.status();
+}
+
+Result<std::string> CapacityHistory::PointsJson(int hours, const std::string& subject) const {
+  const std::int64_t max_hours = options_.retention_ms / 3'600'000;
+  if (hours < 1 || hours > max_hours) {
+    return InvalidArgument("hours must be between 1 and " + std::to_string(max_hours));
+  }
+  const std::int64_t now = evaluator_.Now();
+  const std::string since = FormatInstant(now - static_cast<std::int64_t>(hours) * 3'600'000);
+  std::map<std::string, Point> points;  // by date; instants sort as text
+  for (const char* measure : {kBedMeasure, kDischargeMeasure}) {
+    std::vector<search::UrlParam> params{{"identifier", std::string(kSnapshotSystem) + "|"},
+                                         {"measure", MeasureUrl(measure)},
+                                         {"date", "ge" + since}};
+    if (subject.empty()) {
+      params.emplace_back("subject:missing", "true");
+    } else {
+      params.emplace_back("subject", subject);
+    }
+    Result<std::vector<store::Hit>> hits = SearchAll(store_, params, options_.max_points);
+    if (!hits.ok()) return hits.status();
+    for (const store::Hit& h : *hits) {
+      Result<json::Document> doc = json::Parse(h.json);
+      if (!doc.ok()) return Internal("MeasureReport/" + h.id + " as stored does not parse");
+      const json::Value* date = doc->root().Find("date");
+      if (date == nullptr || !date->IsString()) continue;
+      ReadReport(doc->root(), points[std::string(date->text())]);
+    }
+  }
+  std::string out = "{\"subject\":";
+  log::AppendJsonString(out, subject);
+  out += ",\"hours\":" + std::to_string(hours) + ",\"points\":[";
+  bool first = true;
+  for (const auto& [time, p] : points) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"time\":";
+    log::AppendJsonString(out, time);
+    out += ",\"beds\":";
+    AppendObject(out, p.beds);
+    out += ",\"discharge_ready\":";
+    AppendObject(out, p.discharge_ready);
+    out += p.stale ? ",\"stale\":true}" : ",\"stale\":false}";
+  }
+  out += "]}";
+  return out;
+}
+
+void CapacityHistory::Start() {
+  std::lock_guard start_lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      if (Status s = Tick(); !s.ok()) {
+        log::Write(log::Level::kWarning, "capacity history snapshot failed",
+                   {{"error", s.message()}});
+      }
+      lock.lock();
+      // Real time here: the interval is short against it, and Tick checks
+      // due-ness with the injected clock.
+      cv_.wait_for(lock,
+                   std::chrono::milliseconds(std::min<std::int64_t>(options_.interval_ms, 60'000)),
+                   [this] { return stopping_; });
+    }
+  });
+}
+
+void CapacityHistory::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CapacityHistoryEndpoint::Handle(rest::RestRequest request, rest::Responder responder) {
+  rest::RestResponse r;
+  r.content_type = "application/json";
+  auto fail = [&](int status, const std::string& message) {
+    r.status = status;
+    r.body = "{\"error\":";
+    log::AppendJsonString(r.body, message);
+    r.body += "}";
+    responder.reply(std::move(r));
+  };
+  if (request.method != "GET" && request.method != "HEAD") {
+    r.AddHeader("Allow", "GET, HEAD");
+    return fail(405, "GET /capacity/history only");
+  }
+  Result<rest::RequestTarget> target = rest::ParseRequestTarget(request.target);
+  if (!target.ok()) return fail(400, target.status().message());
+  int hours = 24;
+  if (const std::string* h = target->Find("hours")) {
+    if (h->empty() || h->size() > 5 || h->find_first_not_of("0123456789") != std::string::npos) {
+      return fail(400, "hours '" + *h + "' is not a whole number");
+    }
+    hours = std::stoi(*h);
+  }
+  std::string subject;
+  if (const std::string* s = target->Find("subject")) {
+    if (!s->starts_with("Organization/") || !rest::IsValidId(std::string_view(*s).substr(13))) {
+      return fail(400, "subject must be Organization/{id}");
+    }
+    subject = *s;
+  }
+  Result<std::string> body = history_.PointsJson(hours, subject);
+  if (!body.ok()) {
+    return fail(body.status().code() == StatusCode::kInvalidArgument ? 400 : 500,
+                body.status().message());
+  }
+  r.status = 200;
+  r.body = std::move(body).value();
+  responder.reply(std::move(r));
+}
+
+rest::RestResponse CapacityHistoryEndpoint::ProtocolError(int status,
+                                                          std::string_view message) const {
+  rest::RestResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = "{\"error\":";
+  log::AppendJsonString(r.body, message);
+  r.body += "}";
+  return r;
+}
+
+}  // namespace fhirengine::capacity

@@ -1,0 +1,73 @@
+// $evaluate-measure on the regional capacity Measures: parameters to a
+// MeasureReport of the live capacity picture, stored as the subject's latest
+// report (searchable with MeasureReport?subject=&date=).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "engine/capacity/capacity_model.h"
+#include "engine/capacity/measure_report_builder.h"
+#include "engine/core/status.h"
+#include "engine/json/json_value.h"
+#include "engine/rest/operation_registry.h"
+#include "engine/store/resource_store.h"
+
+namespace fhirengine::capacity {
+
+// Milliseconds since the Unix epoch; injected so tests control time.
+using NowFunction = std::function<std::int64_t()>;
+
+// The most bytes of one $evaluate-measure parameter value.
+inline constexpr std::size_t kMaxParameterBytes = 256;
+
+// Thread-safe (const after construction). `view` and `store` must outlive it.
+class MeasureEvaluator {
+ public:
+  MeasureEvaluator(const CapacityView& view, store::ResourceStore& store, NowFunction now);
+
+  // The MeasureReport of Measure/`measure_id` for the URL parameters
+  // periodStart, periodEnd (both or neither: neither means now; dates or
+  // instants; the period must contain now, as the picture is live), subject
+  // (Organization/x or Location/x; none: the region) and reportType
+  // (summary only). kNotFound for an unknown Measure or subject,
+  // kInvalidArgument for bad or unknown parameters.
+  Result<json::Document> Evaluate(const std::string& measure_id,
+                                  std::span<const rest::QueryParam> params) const;
+
+  // The report of `measure_id` on `subject` ("" for the region) at now, for
+  // the period [start, end].
+  Result<json::Document> Report(const std::string& measure_id, const std::string& subject,
+                                ReportPeriod period) const;
+
+  // The operation handler: evaluates, stores the report as the latest of its
+  // measure and subject, then answers with it (a failed store write is a 503).
+  void HandleOperation(const rest::OperationCall& call, rest::OperationDone done) const;
+
+  // Whether a Measure of this id is known.
+  bool HasMeasure(const std::string& measure_id) const;
+
+  std::int64_t Now() const { return now_(); }
+
+ private:
+  const CapacityView& view_;
+  store::ResourceStore& store_;
+  NowFunction now_;
+  std::map<std::string, std::shared_ptr<const json::Document>> measures_;
+};
+
+// A short stable key of a subject: "region" or 16 hex digits of its reference.
+std::string SubjectKey(const std::string& subject);
+
+// The id of the latest report of `measure_id` on `subject`.
+std::string LatestReportId(const std::string& measure_id, const std::string& subject);
+
+// A store write putting `report` (a MeasureReport) under `id`, with its
+// search index rows.
+store::WriteOp ReportWrite(const json::Value& report, const std::string& id);
+
+}  // namespace fhirengine::capacity
