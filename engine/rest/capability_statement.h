@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "engine/fhir/type_model.h"
 #include "engine/json/json_value.h"
@@ -18,6 +21,9 @@ struct CapabilityOptions {
   // With SMART Backend Services on: the token endpoint, advertised in
   // rest.security (service SMART-on-FHIR, the oauth-uris extension).
   std::string smart_token_url;
+  // Resource type -> profiles every stored resource of it conforms to:
+  // rest.resource.supportedProfile (and rest.resource.profile when one).
+  std::map<std::string, std::vector<std::string>, std::less<>> required_profiles;
 };
 
 // The CapabilityStatement, built in `doc`.

@@ -9,11 +9,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "engine/core/limits.h"
 #include "engine/rest/access_policy.h"
+#include "engine/rest/profile_conformance.h"
 #include "engine/rest/rest_types.h"
 #include "engine/store/resource_store.h"
 #include "engine/validation/issue.h"
@@ -37,6 +39,10 @@ struct FhirApiOptions {
   // The SMART token endpoint, advertised in the CapabilityStatement's
   // rest.security; empty: none.
   std::string smart_token_url;
+  // The profiles $validate knows and the ones every create and update of a
+  // type must conform to (422 otherwise). nullptr: structural validation
+  // only, and $validate knows no profile.
+  std::shared_ptr<const ProfileConformance> profiles;
 };
 
 // Shared by all io threads; holds no mutable state after construction.
