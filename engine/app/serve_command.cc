@@ -11,6 +11,7 @@
 #include "engine/app/cli.h"
 #include "engine/app/engine_config.h"
 #include "engine/app/server_config.h"
+#include "engine/app/server_profiles.h"
 #include "engine/auth/access_guard.h"
 #include "engine/auth/token_endpoint.h"
 #include "engine/auth/token_service.h"
@@ -21,6 +22,7 @@
 #include "engine/rest/fhir_api.h"
 #include "engine/rest/http_server.h"
 #include "engine/rest/path_router.h"
+#include "engine/rest/profile_conformance.h"
 #include "engine/rest/route.h"
 #include "engine/search/search_request.h"
 #include "engine/store/resource_store.h"
@@ -90,6 +92,24 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   if (database) config.database = *database;
   if (Status s = CheckExposure(config); !s.ok()) {
     err << "fhir-engine serve: " << s.message() << "\n";
+    return kExitUsage;
+  }
+
+  // The profiles $validate and the required-profile checks use: loaded
+  // once, before anything listens, so a bad profile folder stops the start.
+  Result<std::shared_ptr<const profiles::ProfileRegistry>> profile_registry =
+      LoadServerProfiles(config);
+  if (!profile_registry.ok()) {
+    err << "fhir-engine serve: " << profile_registry.status().message() << "\n";
+    return kExitUsage;
+  }
+  const std::size_t profile_count = (*profile_registry)->profile_count();
+  Result<std::shared_ptr<const rest::ProfileConformance>> conformance =
+      rest::ProfileConformance::Create(
+          std::move(profile_registry).value(),
+          rest::RequiredProfiles(config.required_profiles.begin(), config.required_profiles.end()));
+  if (!conformance.ok()) {
+    err << "fhir-engine serve: profiles.required: " << conformance.status().message() << "\n";
     return kExitUsage;
   }
 
@@ -186,6 +206,10 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
                "(for the local demo only; see docs/security.md)",
                {{"host", config.host}});
   }
+  api_options.profiles = std::move(conformance).value();
+  log::Write(
+      log::Level::kInfo, "profiles loaded",
+      {{"profiles", profile_count}, {"required_types", api_options.profiles->required().size()}});
   auto api = std::make_unique<rest::FhirApi>(*store, api_options);
   // The adapters, each on a thread of its own, delivering into the store.
   ingest::SystemClock clock;

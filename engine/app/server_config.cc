@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/app/cli.h"
+#include "engine/fhir/type_model.h"
 #include "engine/json/json_parser.h"
 #include "engine/json/json_writer.h"
 
@@ -190,6 +191,42 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
     c.auth = std::move(parsed).value();
     return Status::Ok();
   };
+  const Fn profiles = [&](const std::string& path, const json::Value& v) {
+    return r.Object(
+        path, v,
+        {
+            {"directories",
+             [&](const std::string& p, const json::Value& x) {
+               if (!x.IsArray()) return r.Error(p, "expected an array of folder paths");
+               for (std::size_t i = 0; i < x.elements().size(); ++i) {
+                 FE_RETURN_IF_ERROR(r.String(p + "[" + std::to_string(i) + "]", x.elements()[i],
+                                             c.profile_directories.emplace_back()));
+               }
+               return Status::Ok();
+             }},
+            {"required",
+             [&](const std::string& p, const json::Value& x) {
+               if (!x.IsObject()) {
+                 return r.Error(p, "expected an object of resource type -> profile URLs");
+               }
+               for (const json::Member& m : x.members()) {
+                 const std::string type_path = p + "." + std::string(m.key);
+                 if (fhir::TypeModel::R4().FindResource(m.key) == nullptr) {
+                   return r.Error(type_path, "not an R4 resource type");
+                 }
+                 if (!m.value.IsArray() || m.value.elements().empty()) {
+                   return r.Error(type_path, "expected a non-empty array of profile URLs");
+                 }
+                 std::vector<std::string>& urls = c.required_profiles[std::string(m.key)];
+                 for (std::size_t i = 0; i < m.value.elements().size(); ++i) {
+                   FE_RETURN_IF_ERROR(r.String(type_path + "[" + std::to_string(i) + "]",
+                                               m.value.elements()[i], urls.emplace_back()));
+                 }
+               }
+               return Status::Ok();
+             }},
+        });
+  };
   // "adapters" and "plugins" are read and checked by engine/ingest
   // (config_check.h) from the same file.
   const Fn ingest_section = [](const std::string&, const json::Value&) { return Status::Ok(); };
@@ -197,6 +234,7 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                               {{"server", server},
                                {"store", store},
                                {"auth", auth},
+                               {"profiles", profiles},
                                {"adapters", ingest_section},
                                {"plugins", ingest_section}}));
   if (Status s = CheckExposure(c); !s.ok()) {
@@ -234,6 +272,11 @@ void ResolveServerConfigPaths(ServerConfig& config, const std::string& path) {
        {&config.tls_cert_file, &config.tls_key_file, &config.tls_client_ca_file}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (dir / *file).lexically_normal().string();
+    }
+  }
+  for (std::string& folder : config.profile_directories) {
+    if (std::filesystem::path(folder).is_relative()) {
+      folder = (dir / folder).lexically_normal().string();
     }
   }
 }

@@ -6,8 +6,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/auth/auth_config.h"
 #include "engine/core/status.h"
@@ -29,6 +32,8 @@ namespace fhirengine::app {
 //   },
 //   "store": { "database": "fhir-engine.db", "durability": "full" },
 //   "auth": { "mode": "smart", ... }   (engine/auth/auth_config.h, docs/security.md)
+//   "profiles": { "directories": ["fhir-profiles/regional/snapshots", ...],
+//                 "required": { "Location": ["https://.../RegionalBed"] } }
 // }
 // Every key is optional; the defaults are below. With "tls" (cert-file and
 // key-file required, client-ca-file optional: clients must then present a
@@ -55,6 +60,14 @@ struct ServerConfig {
   bool allow_plain_http = false;   // plain HTTP on a non-loopback host
   // Absent: off, which only a loopback host may have.
   auth::AuthConfig auth;
+  // Folders of conformance resources (StructureDefinitions with snapshots,
+  // ValueSets, CodeSystems) loaded at start-up, relative ones against the
+  // configuration file's folder; empty: the shipped regional profiles
+  // (LoadServerProfiles).
+  std::vector<std::string> profile_directories;
+  // Resource type -> profile URLs every create and update of it must
+  // conform to (422 otherwise).
+  std::map<std::string, std::vector<std::string>, std::less<>> required_profiles;
 
   // `threads`, or the default when 0.
   int EffectiveThreads() const;
@@ -73,7 +86,7 @@ Status CheckExposure(const ServerConfig& config);
 
 // Reads and parses a configuration file (kIoError when unreadable).
 Result<ServerConfig> LoadServerConfig(const std::string& path);
-// Makes the relative TLS file paths of `config` relative to the folder of
+// Makes the relative TLS file and profile directory paths of `config` relative to the folder of
 // the configuration file at `path` (LoadServerConfig does this).
 void ResolveServerConfigPaths(ServerConfig& config, const std::string& path);
 

@@ -254,7 +254,7 @@ EntryPlan PlanEntry(const Env& env, const Context& ctx, json::Document& doc, jso
       if (body_id) plan.id = std::string(*body_id);
     }
   }
-  Result<std::vector<Issue>> issues = ValidateResource(*resource);
+  Result<std::vector<Issue>> issues = ValidateForWrite(env, *resource, plan.type);
   if (!issues.ok()) return fail(500, issues.status().message());
   if (!issues->empty()) {
     plan.action = Action::kDone;

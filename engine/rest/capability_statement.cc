@@ -56,6 +56,14 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
       "If-None-Match and If-Modified-Since. Versioned update and patch: If-Match: "
       "W/\"version\". Patch accepts JSON Patch (RFC 6902, application/json-patch+json) only; "
       "FHIRPath Patch is not supported.");
+  const json::Value validate_operation = Object(
+      doc,
+      {{"name", doc.MakeString("validate")},
+       {"definition", doc.MakeString("http://hl7.org/fhir/OperationDefinition/Resource-validate")},
+       {"documentation",
+        doc.MakeString("POST [type]/$validate and [type]/[id]/$validate with the resource "
+                       "or a Parameters body (resource, mode, profile); profile also as "
+                       "a query parameter.")}});
   const search::SearchParameterRegistry& registry = search::SearchParameterRegistry::Default();
   // Who can refer to each type, for searchRevInclude.
   std::map<std::string, std::vector<std::string>, std::less<>> referrers;
@@ -97,16 +105,28 @@ json::Value BuildCapabilityStatement(json::Document& doc, const CapabilityOption
         {"conditionalUpdate", json::Value::Bool(true)},
         {"conditionalDelete", doc.MakeString("single")},
     };
+    if (auto it = options.required_profiles.find(type->name);
+        it != options.required_profiles.end() && !it->second.empty()) {
+      // R4: profile is the one base profile for every use of the type;
+      // supportedProfile lists all the server supports (here: requires).
+      std::vector<json::Value> supported;
+      for (const std::string& url : it->second) supported.push_back(doc.MakeString(url));
+      auto after_type = members.insert(members.begin() + 1,
+                                       json::Member{"supportedProfile", Array(doc, supported)});
+      if (it->second.size() == 1) {
+        members.insert(after_type, json::Member{"profile", doc.MakeString(it->second[0])});
+      }
+    }
     if (!includes.empty()) members.push_back({"searchInclude", Array(doc, includes)});
     if (!revincludes.empty()) members.push_back({"searchRevInclude", Array(doc, revincludes)});
     members.push_back({"searchParam", Array(doc, params)});
-    std::vector<json::Value> operations;
+    std::vector<json::Value> operations{validate_operation};
     for (const OperationDeclaration& op : options.operations) {
       if (op.type != type->name) continue;
       operations.push_back(doc.MakeObject(std::vector<json::Member>{
           {"name", doc.MakeString(op.name)}, {"definition", doc.MakeString(op.definition)}}));
     }
-    if (!operations.empty()) members.push_back({"operation", Array(doc, operations)});
+    members.push_back({"operation", Array(doc, operations)});
     resources.push_back(doc.MakeObject(members));
   }
   std::vector<json::Member> rest_members{{"mode", doc.MakeString("server")}};

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,9 @@ struct CapabilityOptions {
   std::string smart_token_url;
   // Registered operations, declared under their resource type.
   std::vector<OperationDeclaration> operations;
+  // Resource type -> profiles every stored resource of it conforms to:
+  // rest.resource.supportedProfile (and rest.resource.profile when one).
+  std::map<std::string, std::vector<std::string>, std::less<>> required_profiles;
 };
 
 // The CapabilityStatement, built in `doc`.

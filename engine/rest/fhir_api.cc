@@ -26,6 +26,7 @@
 #include "engine/rest/negotiation.h"
 #include "engine/rest/route.h"
 #include "engine/rest/search_interaction.h"
+#include "engine/rest/validate_operation.h"
 #include "engine/search/search_request.h"
 #include "engine/validation/operation_outcome.h"
 #include "engine/validation/structural_validator.h"
@@ -123,6 +124,9 @@ std::optional<std::string> AccessDenied(const Context& ctx, const Route& route,
     case Interaction::kHistoryInstance:
       denied = need(type, AccessRight::kRead, "reading " + type);
       break;
+    case Interaction::kValidate:
+      denied = need(type, AccessRight::kRead, "$validate on " + type);
+      break;
     case Interaction::kCreate:
       denied = need(type, AccessRight::kCreate, "creating a " + type);
       break;
@@ -203,6 +207,18 @@ Result<std::vector<Issue>> ValidateResource(const json::Value& resource) {
   if (!ran.ok()) return Internal("validation could not run: " + ran.message());
   if (issues.error_count() == 0) return std::vector<Issue>();
   return issues.issues();
+}
+
+Result<std::vector<Issue>> ValidateForWrite(const Env& env, const json::Value& resource,
+                                            std::string_view type) {
+  Result<std::vector<Issue>> structural = ValidateResource(resource);
+  if (!structural.ok() || !structural->empty()) return structural;
+  const ProfileConformance* profiles = env.options.profiles.get();
+  if (profiles == nullptr || profiles->RequiredFor(type).empty()) return std::vector<Issue>();
+  validation::IssueCollector sink;
+  profiles->CheckRequired(resource, type, sink);
+  if (sink.error_count() == 0) return std::vector<Issue>();
+  return sink.issues();
 }
 
 namespace {
@@ -633,8 +649,9 @@ std::optional<RestResponse> ParseBody(const Env& env, const Context& ctx, const 
 
 namespace {
 
-std::optional<RestResponse> Validate(const Context& ctx, const json::Document& doc) {
-  Result<std::vector<Issue>> issues = ValidateResource(doc.root());
+std::optional<RestResponse> Validate(const Env& env, const Context& ctx, const json::Document& doc,
+                                     const std::string& type) {
+  Result<std::vector<Issue>> issues = ValidateForWrite(env, doc.root(), type);
   if (!issues.ok()) return ErrorResponse(ctx, 500, issues.status().message());
   if (!issues->empty()) return IssuesResponse(ctx, 422, *issues);
   return std::nullopt;
@@ -800,7 +817,7 @@ void Create(const Env& env, const Context& ctx, const Route& route, const RestRe
   // so it is not validated either.
   doc.RemoveMember(doc.root(), "id");
   doc.RemoveMember(doc.root(), "_id");
-  if (auto error = Validate(ctx, doc)) return responder.reply(*error);
+  if (auto error = Validate(env, ctx, doc, route.type)) return responder.reply(*error);
   if (!req.if_none_exist.empty()) {
     if (auto existing = ConditionalCreateMatch(env, ctx, route, req)) {
       return responder.reply(*existing);
@@ -825,7 +842,7 @@ void Update(const Env& env, const Context& ctx, const Route& route, const RestRe
                                          "the body's id '" + std::string(id->text()) +
                                              "' differs from the URL's id '" + route.id + "'"));
   }
-  if (auto error = Validate(ctx, doc)) return responder.reply(*error);
+  if (auto error = Validate(env, ctx, doc, route.type)) return responder.reply(*error);
   auto expected = ExpectedVersion(ctx, req);
   if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
   std::optional<std::int64_t> expected_version = std::get<std::optional<std::int64_t>>(expected);
@@ -857,7 +874,7 @@ void ConditionalUpdate(const Env& env, const Context& ctx, const Route& route,
   if (const json::Value* id = doc.root().Find("id"); id != nullptr && id->IsString()) {
     body_id = std::string(id->text());
   }
-  if (auto error = Validate(ctx, doc)) return responder.reply(*error);
+  if (auto error = Validate(env, ctx, doc, route.type)) return responder.reply(*error);
   auto expected = ExpectedVersion(ctx, req);
   if (auto* error = std::get_if<RestResponse>(&expected)) return responder.reply(*error);
   Result<ConditionalTarget> where = ResolveConditionalUpdate(env, route.type, criteria, body_id);
@@ -994,7 +1011,7 @@ void Patch(const Env& env, const Context& ctx, const Route& route, const RestReq
         ctx, 422, Severity::kError, IssueType::kProcessing,
         "the patch must not change or remove the id: the result must keep id '" + route.id + "'"));
   }
-  if (auto error = Validate(ctx, *patched)) return responder.reply(*error);
+  if (auto error = Validate(env, ctx, *patched, route.type)) return responder.reply(*error);
   store::WriteOp op = PreparePut(patched->root(), route.type, route.id,
                                  if_match.has_value() ? *if_match : current->version);
   SubmitWrite(env, ctx, responder, std::move(op), /*is_create=*/false,
@@ -1098,10 +1115,19 @@ RestResponse Health() {
 FhirApi::FhirApi(store::ResourceStore& store, FhirApiOptions options)
     : store_(store), options_(std::move(options)) {
   json::Document doc;
-  const json::Value cs = BuildCapabilityStatement(
-      doc, {options_.base_url, options_.software_version, NowUnixMs(), options_.smart_token_url,
-            options_.operations != nullptr ? options_.operations->declarations()
-                                           : std::vector<OperationDeclaration>()});
+  CapabilityOptions capability{options_.base_url,
+                               options_.software_version,
+                               NowUnixMs(),
+                               options_.smart_token_url,
+                               options_.operations != nullptr ? options_.operations->declarations()
+                                                              : std::vector<OperationDeclaration>(),
+                               {}};
+  if (options_.profiles) {
+    for (const auto& [type, urls] : options_.profiles->required()) {
+      capability.required_profiles[type] = urls;
+    }
+  }
+  const json::Value cs = BuildCapabilityStatement(doc, capability);
   std::size_t i = 0;
   for (fhir::Format format : {fhir::Format::kJson, fhir::Format::kXml}) {
     for (bool pretty : {false, true}) {
@@ -1201,6 +1227,8 @@ void FhirApi::Handle(RestRequest request, Responder responder) {
       return ConditionalDelete(env, ctx, route, *target, responder);
     case Interaction::kBatch:
       return HandleBundle(env, ctx, request, responder);
+    case Interaction::kValidate:
+      return responder.reply(ValidateOperation(env, ctx, route, request, *target));
   }
   responder.reply(ErrorResponse(ctx, 500, "unhandled interaction"));
 }

@@ -9,12 +9,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "engine/core/limits.h"
 #include "engine/rest/access_policy.h"
 #include "engine/rest/operation_registry.h"
+#include "engine/rest/profile_conformance.h"
 #include "engine/rest/rest_types.h"
 #include "engine/store/resource_store.h"
 #include "engine/validation/issue.h"
@@ -41,6 +43,10 @@ struct FhirApiOptions {
   // Operations other parts of the engine answer ($evaluate-measure, ...);
   // must be filled before the API is constructed and outlive it. nullptr: none.
   const OperationRegistry* operations = nullptr;
+  // The profiles $validate knows and the ones every create and update of a
+  // type must conform to (422 otherwise). nullptr: structural validation
+  // only, and $validate knows no profile.
+  std::shared_ptr<const ProfileConformance> profiles;
 };
 
 // Shared by all io threads; holds no mutable state after construction.

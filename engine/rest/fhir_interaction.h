@@ -75,6 +75,13 @@ Result<std::string> RenderStored(const Context& ctx, const std::string& stored_j
 // kInternal when the validator could not run.
 Result<std::vector<validation::Issue>> ValidateResource(const json::Value& resource);
 
+// THE validation of every create, update and patch, direct or in a Bundle:
+// the structural validation, then the profiles required for `type`
+// (env.options.profiles). Its findings when it found an error (empty when
+// the resource may be stored), or kInternal when the validator could not run.
+Result<std::vector<validation::Issue>> ValidateForWrite(const Env& env, const json::Value& resource,
+                                                        std::string_view type);
+
 // THE way every put reaches the store: a deep copy of `resource` with its
 // id set, meta.versionId/lastUpdated placeholders and canonical member
 // order, owned by the returned op's stamp, which fills in the two values on

@@ -165,9 +165,16 @@ RouteResult MatchRoute(std::string_view method, std::span<const std::string> seg
     return NotImplemented("no interaction on the base URL is implemented yet");
   }
   const std::string& first = s[0];
+  if ((s.size() == 2 || s.size() == 3) && s.back() == "$validate") {
+    if (model.FindResource(first) == nullptr) return UnknownType(first);
+    if (s.size() == 3 && !IsValidId(s[1])) return BadId(s[1]);
+    const std::string what = first + (s.size() == 3 ? "/" + s[1] : "") + "/$validate";
+    if (method != "POST") return WrongMethod(method, what, "POST");
+    return Route{Interaction::kValidate, first, s.size() == 3 ? s[1] : "", 0};
+  }
   if (first.starts_with('$') || (s.size() >= 2 && s[1].starts_with('$')) ||
       (s.size() >= 3 && s[2].starts_with('$'))) {
-    return NotImplemented("operations are not implemented yet");
+    return NotImplemented("operations other than $validate are not implemented yet");
   }
   if (s.size() == 1) {
     if (first == "metadata") {

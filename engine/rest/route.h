@@ -64,6 +64,7 @@ enum class Interaction {
   kBatch,              // POST /fhir with a batch or transaction Bundle
   kConditionalUpdate,  // PUT /fhir/{type}?criteria
   kConditionalDelete,  // DELETE /fhir/{type}?criteria
+  kValidate,           // POST /fhir/{type}/$validate, POST /fhir/{type}/{id}/$validate
 };
 
 struct Route {

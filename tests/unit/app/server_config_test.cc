@@ -56,7 +56,8 @@ TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
             "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections, "
             "max-requests-per-second-per-client)");
   EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
-            "demo.json: $.sever: unknown key (known here: server, store, auth, adapters, plugins)");
+            "demo.json: $.sever: unknown key (known here: server, store, auth, profiles, adapters, "
+            "plugins)");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
             "demo.json: $.server.port: expected an integer from 0 to 65535, found 70000");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": "80"}})"),

@@ -103,6 +103,17 @@ TEST_F(FhirApiAccessTest, IfNoneExistNeedsSearchOnTheType) {
   EXPECT_EQ(Call(Guarded("system/Patient.c"), req).status, 201);
 }
 
+TEST_F(FhirApiAccessTest, ValidateNeedsReadOnTheType) {
+  // mode=delete tells whether an instance exists: as much as a read.
+  const RestRequest req = Post("/fhir/Patient/$validate", R"({"resourceType":"Patient"})");
+  RestResponse r = Call(Guarded("system/Patient.c system/Observation.r"), req);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("system/Patient.r"), std::string::npos) << r.body;
+  r = Call(Guarded("system/Patient.r"), req);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("All OK"), std::string::npos) << r.body;
+}
+
 TEST_F(FhirApiAccessTest, TransactionIfNoneExistNeedsSearchOnTheType) {
   const std::string bundle =
       R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)"

@@ -150,9 +150,23 @@ TEST(MatchRoute, SearchAtTypeAndSystemLevel) {
 
 TEST(MatchRoute, UnimplementedFhirInteractionsAre501) {
   EXPECT_EQ(ErrorOf("PATCH", "/fhir/Patient"), 501) << "conditional patch";
-  EXPECT_EQ(ErrorOf("POST", "/fhir/$validate"), 501);
-  EXPECT_EQ(ErrorOf("POST", "/fhir/Patient/$validate"), 501);
+  EXPECT_EQ(ErrorOf("POST", "/fhir/$validate"), 501) << "system-level $validate";
+  EXPECT_EQ(ErrorOf("POST", "/fhir/Patient/$everything"), 501);
   EXPECT_EQ(ErrorOf("GET", "/fhir/Patient/1/$everything"), 501);
+}
+
+TEST(MatchRoute, ValidateOperationAtTypeAndInstanceLevel) {
+  const Route type_level = RouteOf("POST", "/fhir/Location/$validate");
+  EXPECT_EQ(type_level.interaction, Interaction::kValidate);
+  EXPECT_EQ(type_level.type, "Location");
+  EXPECT_EQ(type_level.id, "");
+  const Route instance = RouteOf("POST", "/fhir/Location/bed-1/$validate");
+  EXPECT_EQ(instance.interaction, Interaction::kValidate);
+  EXPECT_EQ(instance.type, "Location");
+  EXPECT_EQ(instance.id, "bed-1");
+  EXPECT_EQ(ErrorOf("GET", "/fhir/Location/$validate"), 405);
+  EXPECT_EQ(ErrorOf("POST", "/fhir/Nonsense/$validate"), 404);
+  EXPECT_EQ(ErrorOf("POST", "/fhir/Location/bad_id/$validate"), 400);
 }
 
 TEST(MatchRoute, TypeLevelInteractions) {
