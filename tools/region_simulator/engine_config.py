@@ -33,6 +33,8 @@ def build_config(region, port, config_path, mappings_dir, with_mappings=True, en
                          "page-size": 1000, "overlap-s": 60, "max-pages-per-poll": 50}},
             "hospital-fhir.json", fhir.source))
     for drop in region.drop_sources:
+        # The adapters check at start that both folders exist.
+        os.makedirs(os.path.join(drop.folder, "done"), exist_ok=True)
         settings = {"directory": rel(drop.folder), "pattern": f"*.{drop.dialect}",
                     "archive-directory": rel(os.path.join(drop.folder, "done")),
                     "settle-seconds": 1, "batch-size": 1000}
