@@ -12,6 +12,7 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 ca-certificates curl wrk
+  chromium
 )
 # npm fetches the official FHIR example package for the tests. A node/npm that
 # is already on PATH from another source (NodeSource, nvm) is used as it is:

@@ -24,6 +24,7 @@
 #include "engine/rest/path_router.h"
 #include "engine/rest/profile_conformance.h"
 #include "engine/rest/route.h"
+#include "engine/rest/static_site.h"
 #include "engine/search/search_request.h"
 #include "engine/store/resource_store.h"
 
@@ -230,6 +231,17 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   router->AddExact("/metrics", metrics_endpoint);
   // /admin/ shows quarantined source records (patient data): guarded.
   router->AddPrefix("/admin/", quarantine_endpoint);
+  // The dashboard (web/, embedded) and its live feed: aggregate counts
+  // only, open like /health (docs/capacity.md, "Authorisation").
+  rest::StaticSite dashboard(rest::EmbeddedWebAssets());
+  router->AddExact("/", dashboard);
+  router->AddExact("/index.html", dashboard);
+  router->AddPrefix("/assets/", dashboard);
+  // TODO(#6): built from the capacity rollup once it is wired here:
+  // LiveFeed({}, [&] { return summary JSON of rollup.Snapshot(); }) and
+  // rollup.AddListener([&](std::uint64_t) { live_feed.Notify(); }).
+  rest::LiveFeed live_feed;
+  server->AddLiveFeed("/capacity/live", live_feed);
   server->Serve(*router);
   ingest->Start();
   log::Write(log::Level::kInfo, "listening",
@@ -248,6 +260,7 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   // Adapters first: a Deliver in progress commits (or fails) before the
   // store drains.
   ingest->Stop();
+  live_feed.Stop();
   // In flight: a request may need its whole read and write deadlines.
   server->Shutdown(2 * config.request_timeout);
   // Drains the writer; late callbacks post into the stopped io_context,

@@ -10,6 +10,10 @@
 // Session is the same template over beast::ssl_stream (Beast's
 // advanced_server_flex): a handshake with the request deadline comes first,
 // and closing sends close_notify instead of shutting the TCP send side.
+// A GET with Upgrade: websocket on a live feed's path moves the stream into
+// a FeedSession (Beast's websocket chat-multi): it only writes the feed's
+// messages, through a bounded queue, and reads just to answer pings and
+// closes.
 #include "engine/rest/http_server.h"
 
 #include <openssl/err.h>
@@ -28,9 +32,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -49,6 +56,7 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
@@ -104,7 +112,9 @@ struct ServerState {
   const HttpServerOptions options;
   RateLimiter limiter;
   RequestHandler* handler = nullptr;  // set by Serve
-  std::optional<ssl::context> tls;    // set by Listen when TLS is configured
+  // path -> feed; set before Serve, read-only afterwards.
+  std::vector<std::pair<std::string, LiveFeed*>> feeds;
+  std::optional<ssl::context> tls;  // set by Listen when TLS is configured
 
   // Declared before the io_context: sessions destroyed with its queued
   // handlers still unregister here.
@@ -130,6 +140,177 @@ struct HttpServer::Impl : ServerState {
 };
 
 namespace {
+
+// A WebSocket session of a live feed. Lives on the strand of the connection
+// it came from; every member is touched only there.
+template <typename Stream>
+class FeedSession final : public SessionBase,
+                          public LiveFeedSubscriber,
+                          public std::enable_shared_from_this<FeedSession<Stream>> {
+ public:
+  FeedSession(ServerState& server, std::uint64_t id, Stream&& stream, LiveFeed& feed,
+              std::string client)
+      : server_(server), id_(id), ws_(std::move(stream)), feed_(feed), client_(std::move(client)) {}
+  ~FeedSession() override {
+    feed_.Unsubscribe(this);
+    server_.Unregister(id_);
+  }
+  FeedSession(const FeedSession&) = delete;
+  FeedSession& operator=(const FeedSession&) = delete;
+
+  // Answers the upgrade `request`. REQUIRES: on the session's strand, once.
+  void Accept(http::request<http::string_body> request) {
+    request_ = std::move(request);
+    // The websocket stream keeps its own deadlines (below), not tcp_stream's.
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = server_.options.request_timeout;
+    timeout.idle_timeout = server_.options.idle_timeout;
+    timeout.keep_alive_pings = true;  // a ping at half the idle time; no answer: closed
+    ws_.set_option(timeout);
+    ws_.read_message_max(feed_.options().max_incoming_bytes);
+    ws_.set_option(websocket::stream_base::decorator(
+        [name = server_.options.server_name](websocket::response_type& res) {
+          res.set(http::field::server, name);
+        }));
+    ws_.async_accept(request_,
+                     beast::bind_front_handler(&FeedSession::OnAccept, this->shared_from_this()));
+  }
+
+  void Start() override {}
+  void BeginShutdown() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->shutting_down_ = true;
+      self->Close(websocket::close_code::going_away);
+    });
+  }
+  void ForceClose() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->CloseNow(); });
+  }
+
+  void Deliver(std::shared_ptr<const std::string> message) override {
+    net::post(ws_.get_executor(),
+              [self = this->shared_from_this(), m = std::move(message)] { self->Enqueue(m); });
+  }
+  void CloseFeed() override {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->Close(websocket::close_code::going_away);
+    });
+  }
+
+ private:
+  enum class State { kHandshake, kOpen, kClosing, kClosed };
+
+  void OnAccept(beast::error_code ec) {
+    if (state_ == State::kClosed) return;
+    if (ec) {
+      log::Write(log::Level::kInfo, "live feed: WebSocket handshake failed",
+                 {{"conn", id_}, {"client", client_}, {"error", ec.message()}});
+      return CloseNow();
+    }
+    state_ = State::kOpen;
+    if (shutting_down_) return Close(websocket::close_code::going_away);
+    if (!feed_.Subscribe(this->shared_from_this())) {
+      log::Write(log::Level::kWarning, "live feed: session refused (at the session limit)",
+                 {{"conn", id_}, {"max_sessions", feed_.options().max_sessions}});
+      return Close(websocket::close_code::try_again_later);
+    }
+    log::Write(log::Level::kInfo, "live feed: session opened",
+               {{"conn", id_}, {"client", client_}});
+    DoRead();
+  }
+
+  // Clients send nothing of use; reading keeps pings, pongs and close
+  // frames flowing and enforces the incoming size limit.
+  void DoRead() {
+    ws_.async_read(incoming_,
+                   beast::bind_front_handler(&FeedSession::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (state_ == State::kClosed) return;
+    if (ec) {
+      if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
+        log::Write(log::Level::kInfo, "live feed: session ended",
+                   {{"conn", id_}, {"reason", ec.message()}});
+      }
+      return CloseNow();
+    }
+    incoming_.consume(incoming_.size());
+    DoRead();
+  }
+
+  void Enqueue(std::shared_ptr<const std::string> message) {
+    if (state_ != State::kOpen) return;
+    if (queue_.size() >= feed_.options().max_queued_messages) {
+      log::Write(log::Level::kWarning, "live feed: slow client dropped (send queue full)",
+                 {{"conn", id_},
+                  {"client", client_},
+                  {"max_queued_messages", feed_.options().max_queued_messages}});
+      return CloseNow();
+    }
+    queue_.push_back(std::move(message));
+    if (!writing_) DoWrite();
+  }
+
+  void DoWrite() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front()),
+                    beast::bind_front_handler(&FeedSession::OnWrite, this->shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (state_ == State::kClosed) return;
+    if (ec) return CloseNow();
+    queue_.pop_front();
+    if (state_ == State::kClosing) {
+      if (queue_.empty() && close_code_) StartClose();
+      return;
+    }
+    if (!queue_.empty()) DoWrite();
+  }
+
+  // A polite close: what is being written finishes, then a close frame.
+  void Close(websocket::close_code code) {
+    if (state_ == State::kClosed || state_ == State::kClosing) return;
+    if (state_ == State::kHandshake) return CloseNow();
+    state_ = State::kClosing;
+    queue_.resize(writing_ ? 1 : 0);  // drop what has not started
+    close_code_ = code;
+    if (!writing_) StartClose();
+  }
+
+  void StartClose() {
+    const websocket::close_reason reason(*close_code_);
+    close_code_.reset();
+    ws_.async_close(reason,
+                    [self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
+  }
+
+  void CloseNow() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    queue_.clear();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  ServerState& server_;
+  const std::uint64_t id_;
+  websocket::stream<Stream> ws_;
+  LiveFeed& feed_;
+  const std::string client_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer incoming_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::optional<websocket::close_code> close_code_;
+  State state_ = State::kHandshake;
+  bool writing_ = false;
+  bool shutting_down_ = false;
+};
 
 // Stream: PlainStream (HTTP) or TlsStream (HTTPS).
 template <typename Stream>
@@ -240,6 +421,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     method_ = std::string(req.method_string());
     std::string_view target(req.target().data(), req.target().size());
     path_ = std::string(target.substr(0, std::min(target.find('?'), kMaxLoggedPath)));
+    for (const auto& [feed_path, feed] : server_.feeds) {
+      if (path_ != feed_path) continue;
+      if (parser_->is_done() && websocket::is_upgrade(req)) return Upgrade(*feed);
+      Refuse(426, path_ + " is a WebSocket: send GET with Upgrade: websocket");
+      return;
+    }
     if (parser_->is_done()) return Dispatch();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, req.version());
@@ -249,6 +436,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return;
     }
     ReadBody();
+  }
+
+  // Hands the connection to a FeedSession; this Session ends here.
+  void Upgrade(LiveFeed& feed) {
+    std::shared_ptr<FeedSession<Stream>> feed_session;
+    {
+      std::lock_guard lock(server_.mutex);
+      if (!server_.shutdown_started) {
+        const std::uint64_t id = ++server_.next_session_id;
+        feed_session =
+            std::make_shared<FeedSession<Stream>>(server_, id, std::move(stream_), feed, client_);
+        server_.sessions.emplace(id, feed_session);
+      }
+    }
+    if (!feed_session) return CloseNow();
+    state_ = State::kClosed;  // the stream has moved: nothing here may touch it
+    feed_session->Accept(parser_->release());
   }
 
   void OnContinueSent(beast::error_code ec, std::size_t) {
@@ -388,7 +592,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     state_ = State::kHandling;
     keep_alive_ = false;
     head_ = false;
-    Send(server_.handler->ProtocolError(status, message));
+    RestResponse response = server_.handler->ProtocolError(status, message);
+    if (status == 426) response.AddHeader("Upgrade", "websocket");
+    Send(std::move(response));
   }
 
   void Linger() {
@@ -679,6 +885,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const HttpServerOptions& 
   }
   impl->port = acceptor.local_endpoint(ec).port();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::AddLiveFeed(std::string path, LiveFeed& feed) {
+  FE_CHECK(impl_->handler == nullptr && !path.empty() && path.front() == '/');
+  impl_->feeds.emplace_back(std::move(path), &feed);
 }
 
 void HttpServer::Serve(RequestHandler& handler) {

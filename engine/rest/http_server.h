@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/core/status.h"
+#include "engine/rest/live_feed.h"
 #include "engine/rest/rest_types.h"
 
 namespace fhirengine::rest {
@@ -54,6 +55,14 @@ class HttpServer {
   // resolve. With TLS: kIoError when a certificate or key file cannot be
   // read, kInvalidArgument when it is not PEM or the key does not match.
   static Result<std::unique_ptr<HttpServer>> Listen(const HttpServerOptions& options);
+
+  // Serves `feed` as a WebSocket at `path` ("/capacity/live"): a GET with
+  // Upgrade: websocket there becomes a feed session (plain or TLS, as the
+  // server); any other request there gets 426 Upgrade Required. Sessions
+  // count against max_connections, are pinged and closed after idle_timeout
+  // without a pong, and close with "going away" at Shutdown. `feed` must
+  // outlive the server. REQUIRES: before Serve.
+  void AddLiveFeed(std::string path, LiveFeed& feed);
 
   // Starts accepting and the io threads. `handler` must outlive the server.
   // REQUIRES: called once.
