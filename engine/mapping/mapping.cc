@@ -404,6 +404,7 @@ struct XmlDocDeleter {
 // One item of a for-each: the context of the output's relative expressions.
 struct ForEachItem {
   const internal::FieldList* variables = nullptr;  // item-variables
+  const ForEachItem* outer = nullptr;              // the enclosing item (nested for-each)
   mutable std::map<std::string, std::optional<std::string>, std::less<>> values;
   std::size_t index = 0;
   std::string text;     // {item}
@@ -459,14 +460,19 @@ Result<std::optional<std::string>> Placeholder(const std::string& name, RecordVi
     if (view.item->text.empty()) return std::optional<std::string>();
     return std::optional<std::string>(view.item->text);
   }
-  if (view.item != nullptr && view.item->variables != nullptr) {
-    auto cached = view.item->values.find(name);
-    if (cached != view.item->values.end()) return cached->second;
-    for (const auto& [var, spec] : *view.item->variables) {
+  // Item variables, innermost item first; each evaluated in its own item's context.
+  for (const ForEachItem* item = view.item; item != nullptr; item = item->outer) {
+    if (item->variables == nullptr) continue;
+    auto cached = item->values.find(name);
+    if (cached != item->values.end()) return cached->second;
+    for (const auto& [var, spec] : *item->variables) {
       if (var != name) continue;
+      const ForEachItem* current = view.item;
+      view.item = item;
       auto v = EvaluateText(spec, view);
+      view.item = current;
       if (!v.ok()) return v.status();
-      view.item->values.emplace(name, *v);
+      item->values.emplace(name, *v);
       return *v;
     }
   }
@@ -778,8 +784,11 @@ Status BuildFields(const internal::FieldList& fields, RecordView& view, OutNode&
 Result<Value> EvaluateForEach(const ValueSpec& spec, RecordView& view) {
   auto items = Items(*spec.from, spec.separator, view);
   if (!items.ok()) return items.status();
-  for (ForEachItem& item : *items) item.variables = spec.item_variables.get();
   const ForEachItem* outer = view.item;
+  for (ForEachItem& item : *items) {
+    item.variables = spec.item_variables.get();
+    item.outer = outer;
+  }
   std::string array = "[";
   bool any = false;
   for (const ForEachItem& item : *items) {

@@ -139,6 +139,32 @@ TEST(MappingForEachTest, FieldBuiltFromAFhirPathCollectionWithItemVariables) {
   EXPECT_EQ((*out)[0].resource.root().Find("location"), nullptr);
 }
 
+TEST(MappingForEachTest, NestedForEachSeesItsOwnItem) {
+  // One Location per ward of a JSON record, each listing its beds' names.
+  auto m = Mapping::FromText(R"M({
+    "name": "nest", "source-format": "json", "source": "n",
+    "outputs": [{
+      "resourceType": "Location", "for-each": {"fhirpath": "wards"},
+      "item-variables": {"ward": {"fhirpath": "id"}},
+      "id": {"template": "{source}-{ward}"},
+      "fields": {"alias": {"for-each": {"fhirpath": "beds"}, "fields": {"x": {"template": "{ward}:{item}:{index}"}}}}
+    }]
+  })M",
+                             "nest.json", ".", {});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  adapters::SourceRecord r;
+  r.format = adapters::RecordFormat::kJsonObject;
+  r.locator = "n.json[0]";
+  r.payload = R"({"wards":[{"id":"W1","beds":["a","b"]},{"id":"W2","beds":["c"]}]})";
+  auto out = m->Apply(r);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(Ids(*out), "Location/n-W1 Location/n-W2");
+  // The inner item's {item} and {index}; the outer item's variables.
+  EXPECT_EQ(json::Write(*(*out)[0].resource.root().Find("alias")),
+            R"([{"x":"W1:a:0"},{"x":"W1:b:1"}])");
+  EXPECT_EQ(json::Write(*(*out)[1].resource.root().Find("alias")), R"([{"x":"W2:c:0"}])");
+}
+
 TEST(MappingForEachTest, LoadErrors) {
   auto no_source = Mapping::FromText(
       R"({"name": "x", "source-format": "csv", "outputs": [
