@@ -103,7 +103,9 @@ int RunMap(std::span<const std::string_view> args, std::ostream& out, std::ostre
   bool first = true;
   int errors = 0;
   for (const adapters::SourceRecord& record : *records) {
-    auto mapped = m->Apply(record);
+    std::vector<std::string> warnings;
+    auto mapped = m->Apply(record, &warnings);
+    for (const std::string& w : warnings) err << "warning: " << w << "\n";
     if (!mapped.ok()) {
       err << "error: " << mapped.status().message() << "\n";
       ++errors;

@@ -37,6 +37,14 @@ Result<ConceptMap> ConceptMap::FromJson(std::string_view text, std::string name)
       const std::string code = Text(element.Find("code"));
       const json::Value* targets = element.Find("target");
       if (code.empty() || targets == nullptr) continue;
+      bool all_unmatched = targets->size() > 0;
+      for (const json::Value& target : targets->elements())
+        all_unmatched = all_unmatched && Text(target.Find("equivalence")) == "unmatched";
+      if (all_unmatched) {
+        map.no_map_.emplace(source, code);
+        map.no_map_codes_.insert(code);
+        continue;
+      }
       for (const json::Value& target : targets->elements()) {
         if (!IsTranslation(Text(target.Find("equivalence")))) continue;
         TargetCoding coding{target_system, Text(target.Find("code")), Text(target.Find("display"))};
@@ -60,6 +68,11 @@ std::optional<TargetCoding> ConceptMap::Translate(std::string_view system,
   auto it = by_system_code_.find(std::make_pair(std::string(system), std::string(code)));
   if (it == by_system_code_.end()) return std::nullopt;
   return it->second;
+}
+
+bool ConceptMap::IsNoMap(std::string_view system, std::string_view code) const {
+  if (system.empty()) return no_map_codes_.find(code) != no_map_codes_.end();
+  return no_map_.find(std::make_pair(std::string(system), std::string(code))) != no_map_.end();
 }
 
 }  // namespace fhirengine::mapping

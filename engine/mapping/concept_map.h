@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,10 @@ class ConceptMap {
 
   // The target of (system, code); an empty `system` matches any group.
   std::optional<TargetCoding> Translate(std::string_view system, std::string_view code) const;
+  // Whether the map lists (system, code) with only "unmatched" targets: the
+  // map says on purpose that the code has no counterpart (the value is then
+  // absent, not an unmapped code). An empty `system` matches any group.
+  bool IsNoMap(std::string_view system, std::string_view code) const;
   const std::string& name() const { return name_; }
   // The source system of the first group ("" when none).
   const std::string& first_source() const { return first_source_; }
@@ -35,7 +40,9 @@ class ConceptMap {
   std::string name_;
   std::string first_source_;
   std::map<std::pair<std::string, std::string>, TargetCoding, std::less<>> by_system_code_;
-  std::map<std::string, TargetCoding, std::less<>> by_code_;  // first group wins
+  std::map<std::string, TargetCoding, std::less<>> by_code_;           // first group wins
+  std::set<std::pair<std::string, std::string>, std::less<>> no_map_;  // (source, code)
+  std::set<std::string, std::less<>> no_map_codes_;
 };
 
 }  // namespace fhirengine::mapping

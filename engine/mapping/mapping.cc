@@ -34,13 +34,18 @@ enum class SpecKind {
   kTemplate,
   kConceptMap,
   kDate,
-  kPseudonym
+  kPseudonym,
+  kForEach
 };
 enum class Unmapped { kReject, kDefault, kKeep };
 
 struct XPathDeleter {
   void operator()(xmlXPathCompExpr* e) const { xmlXPathFreeCompExpr(e); }
 };
+
+struct ValueSpec;
+// Field path -> value, in file order.
+using FieldList = std::vector<std::pair<std::string, ValueSpec>>;
 
 struct ValueSpec {
   SpecKind kind = SpecKind::kLiteral;
@@ -55,6 +60,16 @@ struct ValueSpec {
   std::string system;  // concept-map source system; pseudonym identifier system
   Unmapped unmapped = Unmapped::kReject;
   std::string zone;
+  std::string separator;                            // for-each: split text at this
+  std::shared_ptr<const FieldList> fields;          // for-each: each item's object
+  std::shared_ptr<const FieldList> item_variables;  // for-each: {name} per item
+};
+
+// An extension the output carries when its value is present.
+struct ExtensionSpec {
+  std::string url;
+  std::string value_path;  // "valueCoding", "valueCodeableConcept.coding[0]"
+  ValueSpec value;
 };
 
 struct Output {
@@ -62,7 +77,13 @@ struct Output {
   std::string resource_type;
   std::optional<ValueSpec> when;
   ValueSpec id;
-  std::vector<std::pair<std::string, ValueSpec>> fields;  // path -> value
+  std::string profile;                              // meta.profile[0] when not empty
+  std::optional<ValueSpec> for_each;                // one resource per item when set
+  std::string separator;                            // for-each over text: split at this
+  std::shared_ptr<const FieldList> item_variables;  // {name} per for-each item
+  bool source_time = true;                          // carry the source-timestamp extension
+  std::vector<ExtensionSpec> extensions;
+  FieldList fields;
 };
 
 struct Compiled {
@@ -87,6 +108,8 @@ using internal::ValueSpec;
 
 constexpr std::size_t kMaxMappingBytes = 1u << 20;
 constexpr std::size_t kMaxRecordBytes = 4u << 20;
+// Items one for-each may yield (a ward of a thousand beds is already absurd).
+constexpr std::size_t kMaxForEachItems = 1000;
 
 // `s` as a JSON string literal (the log's escaping: control characters as \u00XX).
 std::string Quote(std::string_view s) {
@@ -148,6 +171,25 @@ struct Loader {
       return std::make_unique<ValueSpec>(std::move(*s));
     };
     if (const json::Value* d = v.Find("default")) spec.default_json = json::Write(*d);
+    if (v.Find("for-each")) {
+      spec.kind = SpecKind::kForEach;
+      auto items = sub("for-each");
+      if (!items.ok()) return items.status();
+      spec.from = std::move(*items);
+      auto separator = str("separator");
+      if (!separator.ok()) return separator.status();
+      spec.separator = *separator;
+      const json::Value* fields = v.Find("fields");
+      if (fields == nullptr || !fields->IsObject())
+        return Error(pointer, "'for-each' needs 'fields' (an object)");
+      auto list = Fields(*fields, pointer + "/fields", false);
+      if (!list.ok()) return list.status();
+      spec.fields = std::make_shared<const internal::FieldList>(std::move(*list));
+      auto vars = ItemVariables(v, pointer);
+      if (!vars.ok()) return vars.status();
+      spec.item_variables = std::move(*vars);
+      return spec;
+    }
     auto as = str("as");
     if (!as.ok()) return as.status();
     spec.as = *as;
@@ -229,6 +271,26 @@ struct Loader {
     }
     return spec;
   }
+
+  // The "item-variables" of a for-each (nullptr when there are none).
+  Result<std::shared_ptr<const internal::FieldList>> ItemVariables(const json::Value& owner,
+                                                                   const std::string& pointer) {
+    const json::Value* vars = owner.Find("item-variables");
+    if (vars == nullptr) return std::shared_ptr<const internal::FieldList>();
+    if (!vars->IsObject())
+      return Error(pointer + "/item-variables", "'item-variables' must be an object");
+    internal::FieldList list;
+    for (const json::Member& m : vars->members()) {
+      auto s = Spec(m.value, pointer + "/item-variables/" + std::string(m.key));
+      if (!s.ok()) return s.status();
+      list.emplace_back(std::string(m.key), std::move(*s));
+    }
+    return std::make_shared<const internal::FieldList>(std::move(list));
+  }
+
+  // A "fields" object; `top_level` forbids what the engine sets itself.
+  Result<internal::FieldList> Fields(const json::Value& fields, const std::string& pointer,
+                                     bool top_level);
 };
 
 // ---- the output tree ----
@@ -314,10 +376,41 @@ Result<OutNode*> Walk(OutNode& root, std::string_view path) {
   return node;
 }
 
+Result<internal::FieldList> Loader::Fields(const json::Value& fields, const std::string& pointer,
+                                           bool top_level) {
+  internal::FieldList list;
+  for (const json::Member& m : fields.members()) {
+    const std::string fp = pointer + "/" + std::string(m.key);
+    OutNode probe;
+    if (auto w = Walk(probe, m.key); !w.ok()) return Error(fp, w.status().message());
+    if (top_level && (m.key == "id" || m.key == "resourceType" || m.key.starts_with("meta")))
+      return Error(fp, "'" + std::string(m.key) + "' is set by the mapping engine");
+    if (top_level && (m.key == "extension" || m.key.starts_with("extension[") ||
+                      m.key.starts_with("extension.")))
+      return Error(fp, "the resource's extensions go in the output's 'extensions'");
+    auto s = Spec(m.value, fp);
+    if (!s.ok()) return s.status();
+    list.emplace_back(std::string(m.key), std::move(*s));
+  }
+  return list;
+}
+
 // ---- applying ----
 
 struct XmlDocDeleter {
   void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
+};
+
+// One item of a for-each: the context of the output's relative expressions.
+struct ForEachItem {
+  const internal::FieldList* variables = nullptr;  // item-variables
+  const ForEachItem* outer = nullptr;              // the enclosing item (nested for-each)
+  mutable std::map<std::string, std::optional<std::string>, std::less<>> values;
+  std::size_t index = 0;
+  std::string text;     // {item}
+  json::Document json;  // FHIRPath context (when has_json)
+  bool has_json = false;
+  xmlNode* node = nullptr;  // XPath context (a node of the record's document)
 };
 
 struct RecordView {
@@ -326,12 +419,16 @@ struct RecordView {
   json::Document json;  // csv: {column: value}; json/fhir: the payload
   std::unique_ptr<xmlDoc, XmlDocDeleter> xml;
   std::map<std::string, std::optional<std::string>, std::less<>> variables;
+  const ForEachItem* item = nullptr;  // inside a for-each
+  std::vector<std::string>* warnings = nullptr;
 
+  std::string Message(const std::string& pointer, const std::string& message) const {
+    return c.file + " line " + std::to_string(c.lines->LineOf(pointer)) + ", field '" + pointer +
+           "': " + message + " (record " +
+           (record.locator.empty() ? std::string("?") : record.locator) + ")";
+  }
   Status Error(const std::string& pointer, const std::string& message) const {
-    std::string field = pointer;
-    return InvalidArgument(c.file + " line " + std::to_string(c.lines->LineOf(pointer)) +
-                           ", field '" + field + "': " + message + " (record " +
-                           (record.locator.empty() ? std::string("?") : record.locator) + ")");
+    return InvalidArgument(Message(pointer, message));
   }
 };
 
@@ -357,11 +454,37 @@ Result<std::optional<std::string>> EvaluateText(const ValueSpec& spec, RecordVie
 Result<std::optional<std::string>> Placeholder(const std::string& name, RecordView& view,
                                                const std::string& pointer) {
   if (name == "source") return std::optional<std::string>(view.c.source);
+  if (view.item != nullptr && name == "index")
+    return std::optional<std::string>(std::to_string(view.item->index));
+  if (view.item != nullptr && name == "item") {
+    if (view.item->text.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(view.item->text);
+  }
+  // Item variables, innermost item first; each evaluated in its own item's context.
+  for (const ForEachItem* item = view.item; item != nullptr; item = item->outer) {
+    if (item->variables == nullptr) continue;
+    auto cached = item->values.find(name);
+    if (cached != item->values.end()) return cached->second;
+    for (const auto& [var, spec] : *item->variables) {
+      if (var != name) continue;
+      const ForEachItem* current = view.item;
+      view.item = item;
+      auto v = EvaluateText(spec, view);
+      view.item = current;
+      if (!v.ok()) return v.status();
+      item->values.emplace(name, *v);
+      return *v;
+    }
+  }
   auto it = view.variables.find(name);
   if (it != view.variables.end()) return it->second;
   for (const auto& [var, spec] : view.c.variables) {
     if (var != name) continue;
+    // Variables belong to the record, never to a for-each item.
+    const ForEachItem* item = view.item;
+    view.item = nullptr;
     auto v = EvaluateText(spec, view);
+    view.item = item;
     if (!v.ok()) return v.status();
     view.variables.emplace(name, *v);
     return *v;
@@ -376,6 +499,8 @@ Result<std::optional<std::string>> Placeholder(const std::string& name, RecordVi
   }
   return view.Error(pointer, "placeholder {" + name + "} is neither a variable nor a column");
 }
+
+Result<Value> EvaluateForEach(const ValueSpec& spec, RecordView& view);
 
 Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
   switch (spec.kind) {
@@ -394,7 +519,9 @@ Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
     case SpecKind::kXpath: {
       if (!view.xml) return view.Error(spec.pointer, "'xpath' needs an XML record");
       xmlXPathContext* ctx = xmlXPathNewContext(view.xml.get());
-      ctx->node = xmlDocGetRootElement(view.xml.get());
+      ctx->node = view.item != nullptr && view.item->node != nullptr
+                      ? view.item->node
+                      : xmlDocGetRootElement(view.xml.get());
       xmlXPathObject* obj = xmlXPathCompiledEval(spec.xpath.get(), ctx);
       Value result;
       if (obj == nullptr) {
@@ -418,7 +545,10 @@ Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
         return view.Error(spec.pointer, "'fhirpath' needs a CSV, JSON or FHIR record");
       fhirpath::EvaluationContext context;
       context.check_element_names = false;
-      auto r = fhirpath::Evaluate(*spec.fhirpath, view.json.root(), context);
+      const bool in_item = view.item != nullptr && view.item->has_json;
+      if (in_item) context.resource = &view.json.root();  // %resource: the record
+      auto r = fhirpath::Evaluate(*spec.fhirpath,
+                                  in_item ? view.item->json.root() : view.json.root(), context);
       if (!r.ok()) return view.Error(spec.pointer, "FHIRPath: " + r.status().message());
       if (r->empty()) return Value();
       if (r->size() > 1)
@@ -426,8 +556,10 @@ Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
                                             std::to_string(r->size()) +
                                             " items; a field takes one");
       const fhirpath::Item& item = r->front();
+      // Elements keep their JSON type (objects, arrays, booleans, numbers).
       if (item.is_node() && item.node().value != nullptr &&
-          (item.node().value->IsObject() || item.node().value->IsArray()))
+          (item.node().value->IsObject() || item.node().value->IsArray() ||
+           item.node().value->IsBool() || item.node().value->IsNumber()))
         return Value(json::Write(*item.node().value));
       if (item.kind() == fhirpath::ItemKind::kBoolean)
         return Value(item.boolean() ? "true" : "false");
@@ -458,6 +590,7 @@ Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
       if (!code.ok()) return code.status();
       if (!*code) return Value();
       auto target = spec.concept_map->Translate(spec.system, **code);
+      if (!target && spec.concept_map->IsNoMap(spec.system, **code)) return Value();
       if (target) {
         std::string coding =
             "{\"system\":" + Quote(target->system) + ",\"code\":" + Quote(target->code);
@@ -473,6 +606,11 @@ Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
         case internal::Unmapped::kKeep: {
           const std::string& system =
               spec.system.empty() ? spec.concept_map->first_source() : spec.system;
+          if (view.warnings != nullptr)
+            view.warnings->push_back(
+                view.Message(spec.pointer, "code '" + **code + "' is not in ConceptMap " +
+                                               spec.concept_map->name() + "; kept as " + system +
+                                               "|" + **code + " (unmapped: keep)"));
           return Value("{\"system\":" + Quote(system) + ",\"code\":" + Quote(**code) + "}");
         }
       }
@@ -499,6 +637,8 @@ Result<Value> EvaluateRaw(const ValueSpec& spec, RecordView& view) {
       if (!*text) return Value();
       return Value(Quote(Pseudonym(view.c.pseudonym_key, **text)));
     }
+    case SpecKind::kForEach:
+      return EvaluateForEach(spec, view);
   }
   return Value();
 }
@@ -526,6 +666,149 @@ Result<Value> Evaluate(const ValueSpec& spec, RecordView& view) {
   return Value(plain);
 }
 
+// The items `spec` yields in the current context: the text split at
+// `separator` when one is given, else the nodes of an XPath node-set or the
+// items of a FHIRPath collection.
+Result<std::vector<ForEachItem>> Items(const ValueSpec& spec, const std::string& separator,
+                                       RecordView& view) {
+  std::vector<ForEachItem> items;
+  auto too_many = [&] {
+    return view.Error(spec.pointer,
+                      "for-each gives more than " + std::to_string(kMaxForEachItems) + " items");
+  };
+  if (!separator.empty()) {
+    auto text = EvaluateText(spec, view);
+    if (!text.ok()) return text.status();
+    if (!*text) return items;
+    std::string_view rest = **text;
+    while (true) {
+      const std::size_t cut = rest.find(separator);
+      std::string_view part = rest.substr(0, cut);
+      while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+      while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+      if (!part.empty()) {
+        if (items.size() == kMaxForEachItems) return too_many();
+        ForEachItem& item = items.emplace_back();
+        item.index = items.size() - 1;
+        item.text = std::string(part);
+      }
+      if (cut == std::string_view::npos) break;
+      rest.remove_prefix(cut + separator.size());
+    }
+    return items;
+  }
+  if (spec.kind == SpecKind::kXpath) {
+    if (!view.xml) return view.Error(spec.pointer, "'xpath' needs an XML record");
+    xmlXPathContext* ctx = xmlXPathNewContext(view.xml.get());
+    ctx->node = view.item != nullptr && view.item->node != nullptr
+                    ? view.item->node
+                    : xmlDocGetRootElement(view.xml.get());
+    xmlXPathObject* obj = xmlXPathCompiledEval(spec.xpath.get(), ctx);
+    xmlXPathFreeContext(ctx);
+    if (obj == nullptr || obj->type != XPATH_NODESET) {
+      if (obj != nullptr) xmlXPathFreeObject(obj);
+      return view.Error(spec.pointer, "for-each XPath '" + spec.text + "' must give a node-set");
+    }
+    const int n = obj->nodesetval == nullptr ? 0 : obj->nodesetval->nodeNr;
+    if (static_cast<std::size_t>(n) > kMaxForEachItems) {
+      xmlXPathFreeObject(obj);
+      return too_many();
+    }
+    for (int i = 0; i < n; ++i) {
+      ForEachItem& item = items.emplace_back();
+      item.index = static_cast<std::size_t>(i);
+      item.node = obj->nodesetval->nodeTab[i];
+      xmlChar* content = xmlNodeGetContent(item.node);
+      if (content != nullptr) {
+        item.text = reinterpret_cast<const char*>(content);
+        xmlFree(content);
+      }
+    }
+    xmlXPathFreeObject(obj);
+    return items;
+  }
+  if (spec.kind == SpecKind::kFhirpath) {
+    if (view.record.format == adapters::RecordFormat::kXmlElement)
+      return view.Error(spec.pointer, "'fhirpath' needs a CSV, JSON or FHIR record");
+    fhirpath::EvaluationContext context;
+    context.check_element_names = false;
+    const bool in_item = view.item != nullptr && view.item->has_json;
+    if (in_item) context.resource = &view.json.root();
+    auto r = fhirpath::Evaluate(*spec.fhirpath, in_item ? view.item->json.root() : view.json.root(),
+                                context);
+    if (!r.ok()) return view.Error(spec.pointer, "FHIRPath: " + r.status().message());
+    if (r->size() > kMaxForEachItems) return too_many();
+    for (const fhirpath::Item& value : *r) {
+      std::string json_text;
+      std::string text;
+      if (value.is_node() && value.node().value != nullptr &&
+          (value.node().value->IsObject() || value.node().value->IsArray())) {
+        json_text = json::Write(*value.node().value);
+      } else if (value.kind() == fhirpath::ItemKind::kBoolean) {
+        text = json_text = value.boolean() ? "true" : "false";
+      } else if (auto t = fhirpath::ItemToText(value)) {
+        text = *t;
+        json_text = Quote(*t);
+      } else {
+        continue;
+      }
+      auto doc = json::Parse(json_text);
+      if (!doc.ok()) return Internal("for-each item is not JSON: " + doc.status().message());
+      ForEachItem& item = items.emplace_back();
+      item.index = items.size() - 1;
+      item.text = std::move(text);
+      item.json = std::move(*doc);
+      item.has_json = true;
+    }
+    return items;
+  }
+  return view.Error(spec.pointer,
+                    "for-each needs an 'xpath' or 'fhirpath' collection, or a 'separator'");
+}
+
+// Evaluates `fields` into `root` (absent values are left out).
+Status BuildFields(const internal::FieldList& fields, RecordView& view, OutNode& root) {
+  for (const auto& [path, spec] : fields) {
+    auto v = Evaluate(spec, view);
+    if (!v.ok()) return v.status();
+    if (!*v) continue;
+    auto node = Walk(root, path);
+    if (!node.ok()) return view.Error(spec.pointer, node.status().message());
+    **node = OutNode{OutNode::Kind::kRaw, **v, {}, {}};
+  }
+  return Status();
+}
+
+// A field's "for-each": a JSON array with one object per item (items whose
+// fields are all absent are left out); absent when no object remains.
+Result<Value> EvaluateForEach(const ValueSpec& spec, RecordView& view) {
+  auto items = Items(*spec.from, spec.separator, view);
+  if (!items.ok()) return items.status();
+  const ForEachItem* outer = view.item;
+  for (ForEachItem& item : *items) {
+    item.variables = spec.item_variables.get();
+    item.outer = outer;
+  }
+  std::string array = "[";
+  bool any = false;
+  for (const ForEachItem& item : *items) {
+    view.item = &item;
+    OutNode object;
+    object.kind = OutNode::Kind::kObject;
+    Status s = BuildFields(*spec.fields, view, object);
+    view.item = outer;
+    if (!s.ok()) return s;
+    std::string text;
+    object.Write(text);
+    if (text == "{}") continue;
+    if (any) array.push_back(',');
+    array += text;
+    any = true;
+  }
+  if (!any) return Value();
+  return Value(array + "]");
+}
+
 bool IsValidId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
@@ -543,6 +826,65 @@ std::string UtcInstant(std::int64_t ms) {
   char buf[40];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+// One output's resource in the current context (the record or a for-each
+// item), appended to `result`; nothing when its "when" does not hold.
+Status MakeResource(const internal::Output& out, const std::optional<std::string>& source_time,
+                    RecordView& view, std::vector<MappedResource>& result) {
+  const Compiled& c = view.c;
+  if (out.when) {
+    auto w = EvaluateText(*out.when, view);
+    if (!w.ok()) return w.status();
+    if (!*w || **w == "false" || (*w)->empty()) return Status();
+  }
+  auto id = EvaluateText(out.id, view);
+  if (!id.ok()) return id.status();
+  if (!*id) return view.Error(out.pointer + "/id", "the id has no value");
+  if (!IsValidId(**id))
+    return view.Error(out.pointer + "/id", "'" + **id + "' is not a valid FHIR id");
+  OutNode root;
+  root.Member("resourceType") = OutNode{OutNode::Kind::kRaw, Quote(out.resource_type), {}, {}};
+  root.Member("id") = OutNode{OutNode::Kind::kRaw, Quote(**id), {}, {}};
+  OutNode& meta = root.Member("meta");
+  meta.Member("source") =
+      OutNode{OutNode::Kind::kRaw, Quote("urn:fhir-engine:mapping:" + c.name), {}, {}};
+  if (!out.profile.empty())
+    meta.Member("profile") = OutNode{OutNode::Kind::kRaw, "[" + Quote(out.profile) + "]", {}, {}};
+  meta.Member("tag") = OutNode{
+      OutNode::Kind::kRaw,
+      "[{\"system\":" + Quote(kSourceSystemTagSystem) + ",\"code\":" + Quote(c.source) + "}]",
+      {},
+      {}};
+  OutNode extensions;
+  extensions.kind = OutNode::Kind::kArray;
+  if (source_time && out.source_time) {
+    extensions.elements.push_back(OutNode{OutNode::Kind::kRaw,
+                                          "{\"url\":" + Quote(kSourceTimestampExtension) +
+                                              ",\"valueInstant\":" + Quote(*source_time) + "}",
+                                          {},
+                                          {}});
+  }
+  for (const internal::ExtensionSpec& x : out.extensions) {
+    auto v = Evaluate(x.value, view);
+    if (!v.ok()) return v.status();
+    if (!*v) continue;
+    OutNode extension;
+    extension.Member("url") = OutNode{OutNode::Kind::kRaw, Quote(x.url), {}, {}};
+    auto node = Walk(extension, x.value_path);
+    if (!node.ok()) return view.Error(x.value.pointer, node.status().message());
+    **node = OutNode{OutNode::Kind::kRaw, **v, {}, {}};
+    extensions.elements.push_back(std::move(extension));
+  }
+  if (!extensions.elements.empty()) root.Member("extension") = std::move(extensions);
+  if (Status s = BuildFields(out.fields, view, root); !s.ok()) return s;
+  std::string text;
+  root.Write(text);
+  auto doc = json::Parse(text);
+  if (!doc.ok())
+    return view.Error(out.pointer, "the output is not valid JSON: " + doc.status().message());
+  result.push_back(MappedResource{out.resource_type, **id, std::move(*doc)});
+  return Status();
 }
 
 }  // namespace
@@ -616,20 +958,67 @@ Result<Mapping> Mapping::FromText(std::string_view text, const std::string& file
       if (!s.ok()) return s.status();
       out.when = std::move(*s);
     }
+    if (const json::Value* profile = o.Find("profile")) {
+      if (!profile->IsString() || profile->text().empty())
+        return loader.Error(p + "/profile",
+                            "'profile' must be a non-empty string (a canonical URL)");
+      out.profile = std::string(profile->text());
+    }
+    if (const json::Value* each = o.Find("for-each")) {
+      auto s = loader.Spec(*each, p + "/for-each");
+      if (!s.ok()) return s.status();
+      out.for_each = std::move(*s);
+      if (const json::Value* sep = o.Find("separator")) {
+        if (!sep->IsString() || sep->text().empty())
+          return loader.Error(p + "/separator", "'separator' must be a non-empty string");
+        out.separator = std::string(sep->text());
+      }
+      if (out.separator.empty() && out.for_each->kind != SpecKind::kXpath &&
+          out.for_each->kind != SpecKind::kFhirpath)
+        return loader.Error(p + "/for-each",
+                            "for-each needs an 'xpath' or 'fhirpath' collection, or a 'separator'");
+    }
+    if (const json::Value* st = o.Find("source-time")) {
+      if (!st->IsBool())
+        return loader.Error(p + "/source-time", "an output's 'source-time' is true or false");
+      out.source_time = st->GetBool();
+    }
+    if (o.Find("item-variables") != nullptr && !out.for_each)
+      return loader.Error(p + "/item-variables", "'item-variables' needs a 'for-each'");
+    {
+      auto vars = loader.ItemVariables(o, p);
+      if (!vars.ok()) return vars.status();
+      out.item_variables = std::move(*vars);
+    }
+    if (const json::Value* extensions = o.Find("extensions")) {
+      if (!extensions->IsArray())
+        return loader.Error(p + "/extensions", "'extensions' must be an array");
+      for (std::size_t e = 0; e < extensions->size(); ++e) {
+        const json::Value& x = extensions->elements()[e];
+        const std::string xp = p + "/extensions/" + std::to_string(e);
+        const json::Value* url = x.IsObject() ? x.Find("url") : nullptr;
+        if (url == nullptr || !url->IsString() || url->text().empty() || x.size() != 2)
+          return loader.Error(xp, "an extension is {\"url\": ..., \"value...\": value-spec}");
+        for (const json::Member& m : x.members()) {
+          if (m.key == "url") continue;
+          OutNode probe;
+          if (!m.key.starts_with("value") || !Walk(probe, m.key).ok())
+            return loader.Error(xp + "/" + std::string(m.key),
+                                "an extension's value path starts with 'value' (valueCoding)");
+          auto s = loader.Spec(m.value, xp + "/" + std::string(m.key));
+          if (!s.ok()) return s.status();
+          out.extensions.push_back(
+              internal::ExtensionSpec{std::string(url->text()), std::string(m.key), std::move(*s)});
+        }
+      }
+    }
     const json::Value* fields = o.Find("fields");
     if (fields != nullptr && !fields->IsObject())
       return loader.Error(p + "/fields", "'fields' must be an object");
     if (fields != nullptr) {
-      for (const json::Member& m : fields->members()) {
-        const std::string fp = p + "/fields/" + std::string(m.key);
-        OutNode probe;
-        if (auto w = Walk(probe, m.key); !w.ok()) return loader.Error(fp, w.status().message());
-        if (m.key == "id" || m.key == "resourceType" || m.key.starts_with("meta"))
-          return loader.Error(fp, "'" + std::string(m.key) + "' is set by the mapping engine");
-        auto s = loader.Spec(m.value, fp);
-        if (!s.ok()) return s.status();
-        out.fields.emplace_back(std::string(m.key), std::move(*s));
-      }
+      auto list = loader.Fields(*fields, p + "/fields", true);
+      if (!list.ok()) return list.status();
+      out.fields = std::move(*list);
     }
     c->outputs.push_back(std::move(out));
   }
@@ -653,8 +1042,14 @@ Result<Mapping> Mapping::Load(const std::string& path, const MappingOptions& opt
 }
 
 Result<std::vector<MappedResource>> Mapping::Apply(const adapters::SourceRecord& record) const {
+  return Apply(record, nullptr);
+}
+
+Result<std::vector<MappedResource>> Mapping::Apply(const adapters::SourceRecord& record,
+                                                   std::vector<std::string>* warnings) const {
   const Compiled& c = *compiled_;
-  RecordView view{c, record, json::Document(), nullptr, {}};
+  std::vector<std::string> record_warnings;
+  RecordView view{c, record, json::Document(), nullptr, {}, nullptr, &record_warnings};
   using adapters::RecordFormat;
   auto record_error = [&](const std::string& m) {
     return InvalidArgument(m + " (record " + record.locator + ")");
@@ -711,49 +1106,23 @@ Result<std::vector<MappedResource>> Mapping::Apply(const adapters::SourceRecord&
   }
   std::vector<MappedResource> result;
   for (const internal::Output& out : c.outputs) {
-    if (out.when) {
-      auto w = EvaluateText(*out.when, view);
-      if (!w.ok()) return w.status();
-      if (!*w || **w == "false" || (*w)->empty()) continue;
+    if (!out.for_each) {
+      Status s = MakeResource(out, source_time, view, result);
+      if (!s.ok()) return s;
+      continue;
     }
-    auto id = EvaluateText(out.id, view);
-    if (!id.ok()) return id.status();
-    if (!*id) return view.Error(out.pointer + "/id", "the id has no value");
-    if (!IsValidId(**id))
-      return view.Error(out.pointer + "/id", "'" + **id + "' is not a valid FHIR id");
-    OutNode root;
-    root.Member("resourceType") = OutNode{OutNode::Kind::kRaw, Quote(out.resource_type), {}, {}};
-    root.Member("id") = OutNode{OutNode::Kind::kRaw, Quote(**id), {}, {}};
-    OutNode& meta = root.Member("meta");
-    meta.Member("source") =
-        OutNode{OutNode::Kind::kRaw, Quote("urn:fhir-engine:mapping:" + c.name), {}, {}};
-    meta.Member("tag") = OutNode{
-        OutNode::Kind::kRaw,
-        "[{\"system\":" + Quote(kSourceSystemTagSystem) + ",\"code\":" + Quote(c.source) + "}]",
-        {},
-        {}};
-    if (source_time) {
-      root.Member("extension") = OutNode{OutNode::Kind::kRaw,
-                                         "[{\"url\":" + Quote(kSourceTimestampExtension) +
-                                             ",\"valueInstant\":" + Quote(*source_time) + "}]",
-                                         {},
-                                         {}};
+    auto items = Items(*out.for_each, out.separator, view);
+    if (!items.ok()) return items.status();
+    for (ForEachItem& item : *items) item.variables = out.item_variables.get();
+    for (const ForEachItem& item : *items) {
+      view.item = &item;
+      Status s = MakeResource(out, source_time, view, result);
+      view.item = nullptr;
+      if (!s.ok()) return s;
     }
-    for (const auto& [path, spec] : out.fields) {
-      auto v = Evaluate(spec, view);
-      if (!v.ok()) return v.status();
-      if (!*v) continue;
-      auto node = Walk(root, path);
-      if (!node.ok()) return view.Error(spec.pointer, node.status().message());
-      **node = OutNode{OutNode::Kind::kRaw, **v, {}, {}};
-    }
-    std::string text;
-    root.Write(text);
-    auto doc = json::Parse(text);
-    if (!doc.ok())
-      return view.Error(out.pointer, "the output is not valid JSON: " + doc.status().message());
-    result.push_back(MappedResource{out.resource_type, **id, std::move(*doc)});
   }
+  if (warnings != nullptr)
+    warnings->insert(warnings->end(), record_warnings.begin(), record_warnings.end());
   return result;
 }
 

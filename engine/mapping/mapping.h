@@ -53,6 +53,12 @@ class Mapping {
   // holds). kInvalidArgument with "FILE line N, field 'F': reason (record
   // LOCATOR)" when the record cannot be mapped.
   Result<std::vector<MappedResource>> Apply(const adapters::SourceRecord& record) const;
+  // The same, and appends to `warnings` (when not null, and only when the
+  // record maps) one message per questionable value that was still mapped,
+  // such as a code kept under "unmapped": "keep"; each names the mapping
+  // file's line, the field and the record, as errors do.
+  Result<std::vector<MappedResource>> Apply(const adapters::SourceRecord& record,
+                                            std::vector<std::string>* warnings) const;
 
   const std::string& name() const;
   // "csv", "xml", "json" or "fhir".

@@ -1,5 +1,8 @@
 // Golden tests for the shipped mappings: `fhir-engine map` over each sample in
-// tests/golden/<mapping>/ must print exactly expected.json.
+// tests/golden/<mapping>/ must print exactly expected.json, and bad samples
+// exactly their errors (bad.errors.txt) and warnings (warnings.txt).
+// tests/corpus/golden_profile_test.cc validates every expected.json against
+// the regional profiles.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -20,62 +23,110 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
-TEST(MapGoldenTest, MunicipalCsvLatin1Semicolon) {
-  const std::string dir = std::string(FE_SOURCE_DIR);
-  const std::string mapping = dir + "/mappings/municipal-csv.json";
-  const std::string input = dir + "/tests/golden/municipal-csv/input.csv";
-  std::vector<std::string_view> args = {"map",        "--mapping",  mapping,       "--input", input,
-                                        "--encoding", "iso-8859-1", "--delimiter", ";"};
-  std::ostringstream out, err;
-  EXPECT_EQ(RunCli(args, out, err), kExitOk) << err.str();
-  EXPECT_EQ(out.str(), Slurp(dir + "/tests/golden/municipal-csv/expected.json"));
-}
+const std::string kDir = FE_SOURCE_DIR;
+constexpr const char* kPseudonymKey = "golden-test-key";
 
-TEST(MapGoldenTest, BadRecordsAreReportedAndTheRestMapped) {
-  const std::string dir = std::string(FE_SOURCE_DIR);
-  const std::string mapping = dir + "/mappings/municipal-csv.json";
-  const std::string input = dir + "/tests/golden/municipal-csv/bad.csv";
-  std::vector<std::string_view> args = {"map", "--mapping", mapping, "--input", input};
-  std::ostringstream out, err;
-  EXPECT_EQ(RunCli(args, out, err), kExitInvalid);
-  // The messages name the mapping file as given; the golden file says MAPPING.
-  std::string errors = err.str();
-  for (std::size_t p; (p = errors.find(mapping)) != std::string::npos;)
-    errors.replace(p, mapping.size(), "MAPPING");
-  EXPECT_EQ(errors, Slurp(dir + "/tests/golden/municipal-csv/bad.errors.txt"));
-  EXPECT_EQ(out.str(), "[]\n");
-}
+struct MapRun {
+  int exit = 0;
+  std::string out;
+  std::string err;  // the mapping's path replaced by MAPPING (golden files are path-free)
+};
 
-// Runs `map` over tests/golden/<name>/<input> with mappings/<name>.json.
-std::string MapGolden(const std::string& name, const std::string& input) {
-  const std::string dir = std::string(FE_SOURCE_DIR);
-  const std::string mapping = dir + "/mappings/" + name + ".json";
-  const std::string path = dir + "/tests/golden/" + name + "/" + input;
+// `map --mapping <mapping> --input tests/golden/<dir>/<input> <extra...>`.
+MapRun Map(const std::string& mapping_file, const std::string& dir, const std::string& input,
+           std::vector<std::string_view> extra = {}) {
+  const std::string mapping = kDir + "/" + mapping_file;
+  const std::string path = kDir + "/tests/golden/" + dir + "/" + input;
   std::vector<std::string_view> args = {"map", "--mapping", mapping, "--input", path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ::setenv("FHIR_ENGINE_PSEUDONYM_KEY", kPseudonymKey, 1);
   std::ostringstream out, err;
-  EXPECT_EQ(RunCli(args, out, err), kExitOk) << err.str();
-  return out.str();
+  MapRun run;
+  run.exit = RunCli(args, out, err);
+  ::unsetenv("FHIR_ENGINE_PSEUDONYM_KEY");
+  run.out = out.str();
+  run.err = err.str();
+  for (std::size_t p; (p = run.err.find(mapping)) != std::string::npos;)
+    run.err.replace(p, mapping.size(), "MAPPING");
+  return run;
 }
 
-TEST(MapGoldenTest, HospitalFhirRewritesIdsTranslatesWardsAndPseudonymises) {
-  ::setenv("FHIR_ENGINE_PSEUDONYM_KEY", "golden-test-key", 1);
-  const std::string out = MapGolden("hospital-fhir", "input.json");
-  ::unsetenv("FHIR_ENGINE_PSEUDONYM_KEY");
-  EXPECT_EQ(out, Slurp(std::string(FE_SOURCE_DIR) + "/tests/golden/hospital-fhir/expected.json"));
-  // Names, addresses and the personal identity number never leave the mapping.
-  EXPECT_EQ(out.find("Testsson"), std::string::npos);
-  EXPECT_EQ(out.find("Testgatan"), std::string::npos);
-  EXPECT_EQ(out.find("000000000000"), std::string::npos);
+std::string Golden(const std::string& dir, const std::string& file) {
+  return Slurp(kDir + "/tests/golden/" + dir + "/" + file);
+}
+
+TEST(MapGoldenTest, MunicipalCsvLatin1SemicolonEmitsTheHierarchyPerRow) {
+  MapRun run = Map("mappings/municipal-csv.json", "municipal-csv", "input.csv",
+                   {"--encoding", "iso-8859-1", "--delimiter", ";"});
+  EXPECT_EQ(run.exit, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(run.out, Golden("municipal-csv", "expected.json"));
+  // Städning is housekeeping (H), never contaminated (K).
+  EXPECT_NE(
+      run.out.find(
+          R"("operationalStatus":{"system":"http://terminology.hl7.org/CodeSystem/v2-0116","code":"H")"),
+      std::string::npos);
+  EXPECT_EQ(run.out.find(R"("code":"K")"), std::string::npos);
+}
+
+TEST(MapGoldenTest, MunicipalCsvBadRecordsAreReportedExactly) {
+  MapRun run = Map("mappings/municipal-csv.json", "municipal-csv", "bad.csv");
+  EXPECT_EQ(run.exit, kExitInvalid);
+  EXPECT_EQ(run.err, Golden("municipal-csv", "bad.errors.txt"));
+  EXPECT_EQ(run.out, "[]\n");
 }
 
 TEST(MapGoldenTest, MunicipalXmlAcrossTheAutumnClockChange) {
-  EXPECT_EQ(MapGolden("municipal-xml", "input.xml"),
-            Slurp(std::string(FE_SOURCE_DIR) + "/tests/golden/municipal-xml/expected.json"));
+  MapRun run = Map("mappings/municipal-xml.json", "municipal-xml", "input.xml");
+  EXPECT_EQ(run.exit, kExitOk) << run.err;
+  EXPECT_EQ(run.out, Golden("municipal-xml", "expected.json"));
+}
+
+TEST(MapGoldenTest, MunicipalJsonApiObjects) {
+  MapRun run = Map("mappings/municipal-json.json", "municipal-json", "input.json");
+  EXPECT_EQ(run.exit, kExitOk) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(run.out, Golden("municipal-json", "expected.json"));
+}
+
+TEST(MapGoldenTest, MunicipalJsonBadRecordsAreReportedExactly) {
+  MapRun run = Map("mappings/municipal-json.json", "municipal-json", "bad.json");
+  EXPECT_EQ(run.exit, kExitInvalid);
+  EXPECT_EQ(run.err, Golden("municipal-json", "bad.errors.txt"));
+  EXPECT_EQ(run.out, "[]\n");
+}
+
+TEST(MapGoldenTest, HospitalFhirRegionalModelWithoutPersonalData) {
+  MapRun run = Map("mappings/hospital-fhir.json", "hospital-fhir", "input.json");
+  EXPECT_EQ(run.exit, kExitOk) << run.err;
+  EXPECT_EQ(run.out, Golden("hospital-fhir", "expected.json"));
+  // The unknown ward type is kept, with a warning naming line, field and record.
+  EXPECT_EQ(run.err, Golden("hospital-fhir", "warnings.txt"));
+  // Names, addresses, phone numbers, patient references and personal
+  // identity numbers never leave the mapping.
+  const std::string input = Golden("hospital-fhir", "input.json");
+  for (const char* personal : {"Testsson", "Testgatan", "000-000000", "Patient/P77", "191212121212",
+                               "000000000000", "personnummer"}) {
+    EXPECT_NE(input.find(personal), std::string::npos) << personal << " is not in the input";
+    EXPECT_EQ(run.out.find(personal), std::string::npos) << personal;
+  }
+}
+
+TEST(MapGoldenTest, HospitalFhirBadRecordsAreReportedExactly) {
+  MapRun run = Map("mappings/hospital-fhir.json", "hospital-fhir", "bad.json");
+  EXPECT_EQ(run.exit, kExitInvalid);
+  EXPECT_EQ(run.err, Golden("hospital-fhir", "bad.errors.txt"));
+  EXPECT_EQ(run.out, "[]\n");
+}
+
+TEST(MapGoldenTest, ForEachWardRowGivesTheWardAndItsBeds) {
+  MapRun run = Map("mappings/examples/ward-beds-csv.json", "ward-beds-csv", "input.csv");
+  EXPECT_EQ(run.exit, kExitOk) << run.err;
+  EXPECT_EQ(run.out, Golden("ward-beds-csv", "expected.json"));
 }
 
 TEST(MapGoldenTest, XmlInputWithADoctypeIsRefused) {
-  const std::string dir = std::string(FE_SOURCE_DIR);
-  const std::string mapping = dir + "/mappings/municipal-xml.json";
+  const std::string mapping = kDir + "/mappings/municipal-xml.json";
   const std::string input = ::testing::TempDir() + "/doctype.xml";
   std::ofstream(input) << "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"aaaa\">]>\n"
                           "<platser><plats id=\"1\">&a;</plats></platser>\n";

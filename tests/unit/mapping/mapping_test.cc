@@ -62,11 +62,15 @@ TEST(MappingTest, MunicipalCsvRowExactOutput) {
   auto r =
       m.Apply(Row({"0180", "KTA", "korttid", "3", "korttidsplats", "Belagd", "2026-07-01 08:30"}));
   ASSERT_TRUE(r.ok()) << r.status().message();
-  ASSERT_EQ(r->size(), 1u);
-  EXPECT_EQ((*r)[0].id, "kommun-0180-KTA-3");
+  // The municipal hierarchy, then the bed.
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].type + "/" + (*r)[0].id, "Organization/kommun-0180");
+  EXPECT_EQ((*r)[1].type + "/" + (*r)[1].id, "Location/kommun-0180");
+  EXPECT_EQ((*r)[2].type + "/" + (*r)[2].id, "Location/kommun-0180-KTA");
+  EXPECT_EQ((*r)[3].id, "kommun-0180-KTA-3");
   EXPECT_EQ(
-      json::Write((*r)[0].resource.root()),
-      R"({"resourceType":"Location","id":"kommun-0180-KTA-3","meta":{"source":"urn:fhir-engine:mapping:municipal-csv","tag":[{"system":"https://fhir-engine.example.org/fhir/CodeSystem/source-system","code":"kommun"}]},"extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/source-timestamp","valueInstant":"2026-07-01T08:30:00+02:00"}],"identifier":[{"system":"https://fhir-engine.example.org/fhir/NamingSystem/municipal-place","value":"0180-KTA-3"}],"status":"active","mode":"instance","name":"KTA plats 3","physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"bd"}]},"operationalStatus":{"system":"http://terminology.hl7.org/CodeSystem/v2-0116","code":"O","display":"Occupied"},"type":[{"coding":[{"system":"https://fhir-engine.example.org/fhir/CodeSystem/bed-category","code":"municipal-short-term","display":"Municipal short-term care"}]}],"partOf":{"reference":"Location/kommun-0180-KTA"}})");
+      json::Write((*r)[3].resource.root()),
+      R"({"resourceType":"Location","id":"kommun-0180-KTA-3","meta":{"source":"urn:fhir-engine:mapping:municipal-csv","profile":["https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed"],"tag":[{"system":"https://fhir-engine.example.org/fhir/CodeSystem/source-system","code":"kommun"}]},"extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/source-timestamp","valueInstant":"2026-07-01T08:30:00+02:00"},{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/bed-category","valueCodeableConcept":{"coding":[{"system":"https://fhir-engine.example.org/fhir/CodeSystem/bed-category","code":"municipal-short-term","display":"Municipal short-term care"}]}}],"identifier":[{"system":"https://fhir-engine.example.org/fhir/NamingSystem/municipal-place","value":"0180-KTA-3"}],"status":"active","operationalStatus":{"system":"http://terminology.hl7.org/CodeSystem/v2-0116","code":"O","display":"Occupied"},"name":"KTA plats 3","mode":"instance","physicalType":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/location-physical-type","code":"bd"}]},"managingOrganization":{"reference":"Organization/kommun-0180"},"partOf":{"reference":"Location/kommun-0180-KTA"}})");
 }
 
 TEST(MappingTest, UnmappedCodeUnderRejectNamesLineFieldAndRecord) {
@@ -77,7 +81,7 @@ TEST(MappingTest, UnmappedCodeUnderRejectNamesLineFieldAndRecord) {
   EXPECT_EQ(
       r.status().message(),
       std::string(FE_SOURCE_DIR) +
-          "/mappings/municipal-csv.json line 18, field '/outputs/0/fields/operationalStatus': "
+          "/mappings/municipal-csv.json line 60, field '/outputs/3/fields/operationalStatus': "
           "code 'Okänd' is not in ConceptMap conceptmaps/municipal-bed-status.json "
           "(unmapped: reject) (record beds.csv:7)");
 }
