@@ -190,6 +190,17 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
     c.auth = std::move(parsed).value();
     return Status::Ok();
   };
+  const Fn capacity = [&](const std::string& path, const json::Value& v) {
+    return r.Object(path, v,
+                    {
+                        {"enabled",
+                         [&](const std::string& p, const json::Value& x) {
+                           if (!x.IsBool()) return r.Error(p, "expected true or false");
+                           c.capacity_enabled = x.GetBool();
+                           return Status::Ok();
+                         }},
+                    });
+  };
   // "adapters" and "plugins" are read and checked by engine/ingest
   // (config_check.h) from the same file.
   const Fn ingest_section = [](const std::string&, const json::Value&) { return Status::Ok(); };
@@ -198,7 +209,8 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                                {"store", store},
                                {"auth", auth},
                                {"adapters", ingest_section},
-                               {"plugins", ingest_section}}));
+                               {"plugins", ingest_section},
+                               {"capacity", capacity}}));
   if (Status s = CheckExposure(c); !s.ok()) {
     return InvalidArgument(std::string(source) + ": " + s.message());
   }

@@ -55,6 +55,8 @@ struct ServerConfig {
   bool allow_plain_http = false;   // plain HTTP on a non-loopback host
   // Absent: off, which only a loopback host may have.
   auth::AuthConfig auth;
+  // "capacity": {"enabled": ...}: the capacity rollup and /capacity/summary.
+  bool capacity_enabled = true;
 
   // `threads`, or the default when 0.
   int EffectiveThreads() const;
