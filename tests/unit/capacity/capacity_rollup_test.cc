@@ -65,7 +65,7 @@ std::string Bed(const std::string& id, const BedSpec& b) {
             R"(/StructureDefinition/bed-category","valueCodeableConcept":{"coding":[{"system":")" +
             kBase + R"(/CodeSystem/bed-category","code":")" + b.category + R"("}]}}],)";
   }
-  json += R"("status":")" + b.status + R"(",)";
+  if (!b.status.empty()) json += R"("status":")" + b.status + R"(",)";
   if (!b.op.empty()) {
     json += R"("operationalStatus":{"system":")" + b.op_system + R"(","code":")" + b.op + R"("},)";
   }
@@ -141,8 +141,9 @@ class CapacityRollupTest : public store::TempStoreTest {
     store::TempStoreTest::TearDown();
   }
 
-  void StartRollup() {
+  void StartRollup(std::size_t max_queued_changes = 1'000'000) {
     RollupOptions options;
+    options.max_queued_changes = max_queued_changes;
     options.now_ms = [this] { return now_ms_.load(); };
     options.sources = [this] {
       std::lock_guard lock(sources_mutex_);
@@ -227,9 +228,11 @@ TEST_F(CapacityRollupTest, EveryBedStateRule) {
   Put("Location", "x", Bed("x", {.ward = "w1", .op = "X"}));
   Put("Location", "other-system",
       Bed("other-system", {.ward = "w1", .op = "U", .op_system = "urn:local"}));
+  // U is free only with status active.
+  Put("Location", "u-no-status", Bed("u-no-status", {.ward = "w1", .op = "U", .status = ""}));
   // An inactive bed is no capacity at all.
   Put("Location", "gone", Bed("gone", {.ward = "w1", .op = "U", .status = "inactive"}));
-  const BedCounts expected = Counts(1, 1, 3, 1, 2, 3);
+  const BedCounts expected = Counts(1, 1, 3, 1, 2, 4);
   EXPECT_EQ(Describe(BedsAt("")), Describe(expected));
   EXPECT_EQ(Describe(BedsAt("Organization/h1")), Describe(expected));
   EXPECT_EQ(Describe(BedsAt("Location/s1")), Describe(expected));
@@ -409,6 +412,26 @@ TEST_F(CapacityRollupTest, LoadsWhatTheStoreHeldBeforeItStarted) {
   EXPECT_EQ(BedsAt("Location/w2"), Counts(1, 1));
   EXPECT_EQ(rollup_->Node("")->counts.discharge_ready.patients, 1);
   EXPECT_TRUE(rollup_->load_status().ok());
+  EXPECT_EQ(rollup_->Node("Organization/h1")->name, "Hospital One");
+}
+
+TEST_F(CapacityRollupTest, AnOverflowingQueueIsReplacedByAReloadFromTheStore) {
+  StartRollup(/*max_queued_changes=*/2);
+  PutHospital();  // one change per write: within the bound
+  std::vector<store::WriteOp> beds;
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "b" + std::to_string(i);
+    const std::string json = Bed(id, {.ward = "w1", .op = i == 0 ? "O" : "U"});
+    store::WriteOp op;
+    op.type = "Location";
+    op.id = id;
+    op.json = json;
+    op.index = search::IndexRowsFor(json::Parse(json)->root());
+    beds.push_back(std::move(op));
+  }
+  ASSERT_TRUE(store_->Write(std::move(beds)).ok());  // three at once: over the bound
+  Sync();
+  EXPECT_EQ(BedsAt("Location/w1"), Counts(1, 2));
   EXPECT_EQ(rollup_->Node("Organization/h1")->name, "Hospital One");
 }
 
