@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <charconv>
+#include <chrono>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -15,6 +17,8 @@
 #include "engine/auth/access_guard.h"
 #include "engine/auth/token_endpoint.h"
 #include "engine/auth/token_service.h"
+#include "engine/capacity/capacity_rollup.h"
+#include "engine/capacity/capacity_summary_endpoint.h"
 #include "engine/core/log.h"
 #include "engine/ingest/ingest_service.h"
 #include "engine/ingest/ops_endpoints.h"
@@ -218,6 +222,34 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   ingest::HealthEndpoint health_endpoint(*ingest);
   ingest::MetricsEndpoint metrics_endpoint(*ingest);
   ingest::QuarantineEndpoint quarantine_endpoint(*store, guard.get());
+  // The capacity picture, kept current from the store's change feed; its
+  // sources' freshness from the adapters' health and their stale-after-s.
+  std::unique_ptr<capacity::CapacityRollup> rollup;
+  std::unique_ptr<capacity::CapacitySummaryEndpoint> capacity_summary;
+  if (config.capacity_enabled) {
+    std::map<std::string, std::int64_t> stale_after_ms;
+    for (const ingest::AdapterEntry& a : ingest_config.adapters) {
+      stale_after_ms[a.name] = std::chrono::milliseconds(a.stale_after).count();
+    }
+    capacity::RollupOptions capacity_options;
+    const ingest::IngestService* adapters = ingest.get();
+    capacity_options.sources = [adapters, stale_after_ms] {
+      std::vector<capacity::SourceStatus> sources;
+      for (const ingest::HealthSnapshot& h : adapters->Health()) {
+        capacity::SourceStatus s;
+        s.name = h.name;
+        s.state = std::string(ingest::StateName(h.state));
+        s.last_success_ms = h.last_success_ms;
+        if (auto it = stale_after_ms.find(h.name); it != stale_after_ms.end()) {
+          s.stale_after_ms = it->second;
+        }
+        sources.push_back(std::move(s));
+      }
+      return sources;
+    };
+    rollup = capacity::CapacityRollup::Start(*store, std::move(capacity_options));
+    capacity_summary = std::make_unique<capacity::CapacitySummaryEndpoint>(*rollup);
+  }
   // Endpoints besides the FHIR API register here; everything else is FHIR's.
   auto router = std::make_unique<rest::PathRouter>(*api);
   if (tokens) {
@@ -229,6 +261,8 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   // No patient data in health and metrics: open, for probes and scrapers.
   router->AddExact("/health", health_endpoint);
   router->AddExact("/metrics", metrics_endpoint);
+  // Aggregate counts only (docs/capacity.md, "Authorisation"): open.
+  if (capacity_summary) router->AddExact("/capacity/summary", *capacity_summary);
   // /admin/ shows quarantined source records (patient data): guarded.
   router->AddPrefix("/admin/", quarantine_endpoint);
   // The dashboard (web/, embedded) and its live feed: aggregate counts
@@ -263,6 +297,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   live_feed.Stop();
   // In flight: a request may need its whole read and write deadlines.
   server->Shutdown(2 * config.request_timeout);
+  // Off the change feed before the store goes.
+  capacity_summary.reset();
+  rollup.reset();
   // Drains the writer; late callbacks post into the stopped io_context,
   // which the server still owns.
   store.reset();

@@ -227,6 +227,17 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
              }},
         });
   };
+  const Fn capacity = [&](const std::string& path, const json::Value& v) {
+    return r.Object(path, v,
+                    {
+                        {"enabled",
+                         [&](const std::string& p, const json::Value& x) {
+                           if (!x.IsBool()) return r.Error(p, "expected true or false");
+                           c.capacity_enabled = x.GetBool();
+                           return Status::Ok();
+                         }},
+                    });
+  };
   // "adapters" and "plugins" are read and checked by engine/ingest
   // (config_check.h) from the same file.
   const Fn ingest_section = [](const std::string&, const json::Value&) { return Status::Ok(); };
@@ -236,7 +247,8 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                                {"auth", auth},
                                {"profiles", profiles},
                                {"adapters", ingest_section},
-                               {"plugins", ingest_section}}));
+                               {"plugins", ingest_section},
+                               {"capacity", capacity}}));
   if (Status s = CheckExposure(c); !s.ok()) {
     return InvalidArgument(std::string(source) + ": " + s.message());
   }

@@ -68,6 +68,8 @@ struct ServerConfig {
   // Resource type -> profile URLs every create and update of it must
   // conform to (422 otherwise).
   std::map<std::string, std::vector<std::string>, std::less<>> required_profiles;
+  // "capacity": {"enabled": ...}: the capacity rollup and /capacity/summary.
+  bool capacity_enabled = true;
 
   // `threads`, or the default when 0.
   int EffectiveThreads() const;

@@ -370,7 +370,36 @@ void internal::StoreImpl::Commit(std::vector<PendingBatch>& batches) {
     for (PendingBatch& batch : batches) batch.done(status);
     return;
   }
+  PublishChanges(outcomes);
   for (std::size_t i = 0; i < batches.size(); ++i) batches[i].done(std::move(outcomes[i]));
+}
+
+void internal::StoreImpl::PublishChanges(
+    const std::vector<Result<std::vector<WriteResult>>>& outcomes) {
+  std::lock_guard lock(listeners_mutex);
+  if (listeners.empty()) return;
+  std::vector<WriteResult> changes;
+  for (const Result<std::vector<WriteResult>>& outcome : outcomes) {
+    if (!outcome.ok()) continue;
+    for (const WriteResult& r : *outcome) {
+      // Sync-state writes carry no type; unchanged writes made no version.
+      if (!r.type.empty() && !r.unchanged) changes.push_back(r);
+    }
+  }
+  if (changes.empty()) return;
+  for (const auto& [id, listener] : listeners) listener(changes);
+}
+
+int ResourceStore::AddChangeListener(ChangeListener listener) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  const int id = impl_->next_listener_id++;
+  impl_->listeners.emplace_back(id, std::move(listener));
+  return id;
+}
+
+void ResourceStore::RemoveChangeListener(int id) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  std::erase_if(impl_->listeners, [id](const auto& entry) { return entry.first == id; });
 }
 
 void internal::StoreImpl::WriterLoop() {

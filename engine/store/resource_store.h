@@ -113,6 +113,11 @@ struct QuarantineQuery {
 
 using BatchCallback = std::function<void(Result<std::vector<WriteResult>>)>;
 
+// The change feed: the resources one committed transaction wrote (kPut and
+// kDelete results that made a new version, in commit order; never the
+// unchanged ones or the sync-state writes). `json` is what was stored.
+using ChangeListener = std::function<void(const std::vector<WriteResult>&)>;
+
 class ResourceStore {
  public:
   // Opens (creating if needed) the database and starts the writer thread.
@@ -132,6 +137,18 @@ class ResourceStore {
   void Submit(std::vector<WriteOp> batch, BatchCallback done);
   // Submit and wait.
   Result<std::vector<WriteResult>> Write(std::vector<WriteOp> batch);
+
+  // Registers `listener` for the change feed: it runs on the writer thread
+  // after each committed transaction that wrote resources, before the
+  // transaction's batch callbacks (so a Write() that returned has been
+  // seen by every listener). The writer is the ingest bottleneck: a
+  // listener must only copy what it needs and enqueue, never block or call
+  // back into the store's write path. Returns an id for
+  // RemoveChangeListener. Thread-safe.
+  int AddChangeListener(ChangeListener listener);
+  // After this returns, the listener is not running and is never called
+  // again. Unknown ids are ignored. Thread-safe; not from a listener.
+  void RemoveChangeListener(int id);
 
   // The current version; kNotFound when absent. A deleted resource is
   // returned with deleted=true (the REST layer answers 410). Thread-safe.

@@ -168,6 +168,11 @@ struct StoreImpl {
   bool stopping = false;
   std::thread writer;
 
+  // The change feed's listeners (AddChangeListener), called under the mutex.
+  std::mutex listeners_mutex;
+  std::vector<std::pair<int, ChangeListener>> listeners;
+  int next_listener_id = 1;
+
   mutable std::mutex readers_mutex;
   mutable std::condition_variable readers_cv;
   mutable std::vector<std::unique_ptr<Reader>> idle_readers;
@@ -202,6 +207,8 @@ struct StoreImpl {
   void WriteIndex(std::int64_t rid, const std::string& type, const std::vector<IndexRow>& rows,
                   bool fresh = false);
   void Commit(std::vector<PendingBatch>& batches);
+  // Hands the resource writes among `outcomes` to the change listeners.
+  void PublishChanges(const std::vector<Result<std::vector<WriteResult>>>& outcomes);
   // Indexes every current resource with options.indexer (schema upgrade).
   Status BuildIndex();
 };

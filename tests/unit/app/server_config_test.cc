@@ -45,6 +45,13 @@ TEST(ServerConfig, ReadsEveryKey) {
   EXPECT_EQ(c->durability, store::Durability::kNormal);
 }
 
+TEST(ServerConfig, CapacityIsOnUnlessTurnedOff) {
+  EXPECT_TRUE(ParseServerConfig("{}", "c.json")->capacity_enabled);
+  Result<ServerConfig> off = ParseServerConfig(R"({"capacity": {"enabled": false}})", "c.json");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->capacity_enabled);
+}
+
 std::string ErrorOf(std::string_view text) {
   Result<ServerConfig> c = ParseServerConfig(text, "demo.json");
   return c.ok() ? "" : c.status().message();
@@ -56,8 +63,12 @@ TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
             "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections, "
             "max-requests-per-second-per-client)");
   EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
-            "demo.json: $.sever: unknown key (known here: server, store, auth, profiles, adapters, "
-            "plugins)");
+            "demo.json: $.sever: unknown key (known here: server, store, auth, profiles, "
+            "adapters, plugins, capacity)");
+  EXPECT_EQ(ErrorOf(R"({"capacity": {"enabled": 1}})"),
+            "demo.json: $.capacity.enabled: expected true or false");
+  EXPECT_EQ(ErrorOf(R"({"capacity": {"on": true}})"),
+            "demo.json: $.capacity.on: unknown key (known here: enabled)");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
             "demo.json: $.server.port: expected an integer from 0 to 65535, found 70000");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": "80"}})"),
