@@ -17,14 +17,18 @@
 #include "engine/auth/access_guard.h"
 #include "engine/auth/token_endpoint.h"
 #include "engine/auth/token_service.h"
+#include "engine/capacity/capacity_fhir.h"
 #include "engine/capacity/capacity_rollup.h"
 #include "engine/capacity/capacity_summary_endpoint.h"
+#include "engine/capacity/capacity_summary_json.h"
 #include "engine/core/log.h"
 #include "engine/ingest/ingest_service.h"
 #include "engine/ingest/ops_endpoints.h"
 #include "engine/json/json_parser.h"
 #include "engine/rest/fhir_api.h"
 #include "engine/rest/http_server.h"
+#include "engine/rest/live_feed.h"
+#include "engine/rest/operation_registry.h"
 #include "engine/rest/path_router.h"
 #include "engine/rest/profile_conformance.h"
 #include "engine/rest/route.h"
@@ -215,7 +219,6 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   log::Write(
       log::Level::kInfo, "profiles loaded",
       {{"profiles", profile_count}, {"required_types", api_options.profiles->required().size()}});
-  auto api = std::make_unique<rest::FhirApi>(*store, api_options);
   // The adapters, each on a thread of its own, delivering into the store.
   ingest::SystemClock clock;
   auto ingest = std::make_unique<ingest::IngestService>(ingest_config, registry, *store, clock);
@@ -226,6 +229,8 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   // sources' freshness from the adapters' health and their stale-after-s.
   std::unique_ptr<capacity::CapacityRollup> rollup;
   std::unique_ptr<capacity::CapacitySummaryEndpoint> capacity_summary;
+  rest::OperationRegistry operations;
+  std::unique_ptr<capacity::CapacityFhir> capacity_fhir;
   if (config.capacity_enabled) {
     std::map<std::string, std::int64_t> stale_after_ms;
     for (const ingest::AdapterEntry& a : ingest_config.adapters) {
@@ -249,7 +254,27 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
     };
     rollup = capacity::CapacityRollup::Start(*store, std::move(capacity_options));
     capacity_summary = std::make_unique<capacity::CapacitySummaryEndpoint>(*rollup);
+    // The regional Measures, $evaluate-measure and the history snapshots:
+    // registered before the FHIR API is built (its CapabilityStatement
+    // declares the operation).
+    capacity::CapacityFhirOptions fhir_options;
+    fhir_options.history.interval_ms = config.capacity_snapshot_interval_ms;
+    fhir_options.history.retention_ms = config.capacity_history_retention_ms;
+    Result<std::unique_ptr<capacity::CapacityFhir>> registered =
+        capacity::RegisterCapacityFhir(*rollup, *store, operations, std::move(fhir_options));
+    if (!registered.ok()) {
+      log::Write(log::Level::kError, "cannot set up the capacity measures",
+                 {{"error", registered.status().message()}});
+      err << "fhir-engine serve: " << registered.status().message() << "\n";
+      rollup.reset();
+      store.reset();
+      restore_signals();
+      return kExitInvalid;
+    }
+    capacity_fhir = std::move(registered).value();
+    api_options.operations = &operations;
   }
+  auto api = std::make_unique<rest::FhirApi>(*store, api_options);
   // Endpoints besides the FHIR API register here; everything else is FHIR's.
   auto router = std::make_unique<rest::PathRouter>(*api);
   if (tokens) {
@@ -271,10 +296,19 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   router->AddExact("/", dashboard);
   router->AddExact("/index.html", dashboard);
   router->AddPrefix("/assets/", dashboard);
-  // TODO(#6): built from the capacity rollup once it is wired here:
-  // LiveFeed({}, [&] { return summary JSON of rollup.Snapshot(); }) and
-  // rollup.AddListener([&](std::uint64_t) { live_feed.Notify(); }).
-  rest::LiveFeed live_feed;
+  if (capacity_fhir) capacity_fhir->AddRoutes(*router);
+  // The live feed: the summary after every change of the picture, built on
+  // the feed's thread at most every 250 ms (docs/capacity.md).
+  capacity::CapacityRollup* picture = rollup.get();
+  rest::LiveFeed live_feed(
+      {}, picture == nullptr ? std::function<std::string()>() : [picture] {
+        return capacity::CapacitySummaryJson(picture->Snapshot());
+      });
+  int live_listener = -1;
+  if (picture != nullptr) {
+    live_listener = picture->AddListener([&live_feed](std::uint64_t) { live_feed.Notify(); });
+    live_feed.Notify();
+  }
   server->AddLiveFeed("/capacity/live", live_feed);
   server->Serve(*router);
   ingest->Start();
@@ -294,10 +328,12 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
   // Adapters first: a Deliver in progress commits (or fails) before the
   // store drains.
   ingest->Stop();
+  if (picture != nullptr) picture->RemoveListener(live_listener);
   live_feed.Stop();
   // In flight: a request may need its whole read and write deadlines.
   server->Shutdown(2 * config.request_timeout);
   // Off the change feed before the store goes.
+  capacity_fhir.reset();
   capacity_summary.reset();
   rollup.reset();
   // Drains the writer; late callbacks post into the stopped io_context,

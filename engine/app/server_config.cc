@@ -236,6 +236,20 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                            c.capacity_enabled = x.GetBool();
                            return Status::Ok();
                          }},
+                        {"snapshot-interval-s",
+                         [&](const std::string& p, const json::Value& x) {
+                           std::int64_t n = 0;
+                           FE_RETURN_IF_ERROR(r.Integer(p, x, 10, 86'400, n));
+                           c.capacity_snapshot_interval_ms = n * 1000;
+                           return Status::Ok();
+                         }},
+                        {"history-days",
+                         [&](const std::string& p, const json::Value& x) {
+                           std::int64_t n = 0;
+                           FE_RETURN_IF_ERROR(r.Integer(p, x, 1, 3650, n));
+                           c.capacity_history_retention_ms = n * 86'400'000;
+                           return Status::Ok();
+                         }},
                     });
   };
   // "adapters" and "plugins" are read and checked by engine/ingest

@@ -70,6 +70,10 @@ struct ServerConfig {
   std::map<std::string, std::vector<std::string>, std::less<>> required_profiles;
   // "capacity": {"enabled": ...}: the capacity rollup and /capacity/summary.
   bool capacity_enabled = true;
+  // "capacity": {"snapshot-interval-s", "history-days"}: the capacity
+  // history's snapshot interval and how long snapshots are kept.
+  std::int64_t capacity_snapshot_interval_ms = 300'000;
+  std::int64_t capacity_history_retention_ms = 14LL * 86'400'000;
 
   // `threads`, or the default when 0.
   int EffectiveThreads() const;

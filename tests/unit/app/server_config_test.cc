@@ -52,6 +52,18 @@ TEST(ServerConfig, CapacityIsOnUnlessTurnedOff) {
   EXPECT_FALSE(off->capacity_enabled);
 }
 
+TEST(ServerConfig, CapacityHistoryIntervalAndRetention) {
+  Result<ServerConfig> defaults = ParseServerConfig("{}", "c.json");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->capacity_snapshot_interval_ms, 300'000);
+  EXPECT_EQ(defaults->capacity_history_retention_ms, 14LL * 86'400'000);
+  Result<ServerConfig> set = ParseServerConfig(
+      R"({"capacity": {"snapshot-interval-s": 60, "history-days": 3}})", "c.json");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->capacity_snapshot_interval_ms, 60'000);
+  EXPECT_EQ(set->capacity_history_retention_ms, 3LL * 86'400'000);
+}
+
 std::string ErrorOf(std::string_view text) {
   Result<ServerConfig> c = ParseServerConfig(text, "demo.json");
   return c.ok() ? "" : c.status().message();
@@ -68,7 +80,11 @@ TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
   EXPECT_EQ(ErrorOf(R"({"capacity": {"enabled": 1}})"),
             "demo.json: $.capacity.enabled: expected true or false");
   EXPECT_EQ(ErrorOf(R"({"capacity": {"on": true}})"),
-            "demo.json: $.capacity.on: unknown key (known here: enabled)");
+            "demo.json: $.capacity.on: unknown key (known here: enabled, snapshot-interval-s, "
+            "history-days)");
+  EXPECT_EQ(ErrorOf(R"({"capacity": {"snapshot-interval-s": 5}})"),
+            "demo.json: $.capacity.snapshot-interval-s: expected an integer from 10 to 86400, "
+            "found 5");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
             "demo.json: $.server.port: expected an integer from 0 to 65535, found 70000");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": "80"}})"),
