@@ -167,7 +167,10 @@ void MeasureEvaluator::HandleOperation(const rest::OperationCall& call,
                                        rest::OperationDone done) const {
   Result<json::Document> report = Evaluate(call.id, call.params);
   if (!report.ok()) return done(report.status());
+  // Who the report is on: its subject (a Location) or its reporter (an
+  // Organization, which R4 does not allow as subject); neither: the region.
   const json::Value* subject = report->root().Find("subject");
+  if (subject == nullptr) subject = report->root().Find("reporter");
   const json::Value* ref = subject != nullptr ? subject->Find("reference") : nullptr;
   const std::string subject_ref = ref != nullptr ? std::string(ref->text()) : std::string();
   store::WriteOp op = ReportWrite(report->root(), LatestReportId(call.id, subject_ref));
