@@ -129,6 +129,46 @@ TEST_P(MeasureReportProfileTest, CatchesWhatR4Forbids) {
       << issues;
 }
 
+// Issues (as Issues) of `extension` against its own definition, found by url.
+std::string ExtensionIssues(const json::Value& extension) {
+  const std::string url(extension.Find("url")->text());
+  Result<std::unique_ptr<profiles::ProfileValidator>> validator =
+      profiles::ProfileValidator::Create(Registry(), url);
+  if (!validator.ok()) return "cannot compile " + url + ": " + validator.status().message();
+  validation::IssueCollector sink;
+  (*validator)->Validate(extension, sink);
+  std::string out;
+  for (const validation::Issue& i : sink.issues()) {
+    if (i.severity == validation::Severity::kInformation) continue;
+    out += std::string(validation::SeverityCode(i.severity)) + " " + i.expression + ": " +
+           i.message + "\n";
+  }
+  return out;
+}
+
+// Every capacity extension a report carries fits its StructureDefinition
+// (fhir-profiles/regional/extensions), and a stale flag that is no boolean
+// does not. (The MeasureReport validator itself checks only the extensions
+// its profile reaches, which the base MeasureReport reaches none of.)
+TEST_P(MeasureReportProfileTest, CarriesTheCapacityExtensionsAsDefined) {
+  const rest::RestResponse r =
+      Get("/fhir/Measure/regional-bed-capacity/$evaluate-measure?subject=Organization/h1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Result<json::Document> doc = json::Parse(r.body);
+  ASSERT_TRUE(doc.ok());
+  const json::Value* extensions = doc->root().Find("extension");
+  ASSERT_NE(extensions, nullptr);
+  EXPECT_EQ(extensions->size(), GetParam() ? 2u : 1u);  // the flag, and the stale source
+  for (const json::Value& e : extensions->elements()) EXPECT_EQ(ExtensionIssues(e), "");
+  json::Value wrong = doc->MakeObject(std::vector<json::Member>{
+      {"url", doc->MakeString(kStaleExtensionUrl)}, {"valueString", doc->MakeString("yes")}});
+  EXPECT_NE(ExtensionIssues(wrong).find(
+                "error Extension.valueString: type String is not allowed for Extension.value[x] "
+                "(allowed: boolean)"),
+            std::string::npos)
+      << ExtensionIssues(wrong);
+}
+
 INSTANTIATE_TEST_SUITE_P(Freshness, MeasureReportProfileTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? std::string("Stale") : std::string("Fresh");
