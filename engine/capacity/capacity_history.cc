@@ -142,7 +142,7 @@ Status CapacityHistory::TakeSnapshot() {
       json::Value identifier = doc.MakeObject(std::vector<json::Member>{
           {"system", doc.MakeString(kSnapshotSystem)}, {"value", doc.MakeString(id)}});
       doc.SetMember(doc.root(), "identifier", doc.MakeArray(std::vector<json::Value>{identifier}));
-      batch.push_back(ReportWrite(doc.root(), id));
+      batch.push_back(ReportWrite(doc, id, kSnapshotTag));
     }
   }
   Result<std::vector<store::WriteResult>> written = store_.Write(std::move(batch));

@@ -160,6 +160,25 @@ TEST_F(CapacityFhirTest, AnswersBadRequestsWithOperationOutcomes) {
   EXPECT_EQ(Get(base + "?reportType=subject-list").status, 400);
 }
 
+TEST_F(CapacityFhirTest, TagsTheLatestReportApartFromTheSnapshots) {
+  ASSERT_EQ(
+      Get("/fhir/Measure/regional-bed-capacity/$evaluate-measure?subject=Organization/h1").status,
+      200);
+  ASSERT_TRUE(fhir_->history().TakeSnapshot().ok());  // h1: one report per Measure
+  const std::string tag = "&_tag=" + std::string(kReportKindSystem) + "|";
+  auto total = [this](const std::string& query) {
+    const rest::RestResponse r = Get("/fhir/MeasureReport?reporter=Organization/h1" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    Result<json::Document> doc = json::Parse(r.body);
+    const json::Value* entries = doc.ok() ? doc->root().Find("entry") : nullptr;
+    return entries != nullptr ? entries->size() : 0u;
+  };
+  EXPECT_EQ(total(""), 3u);
+  EXPECT_EQ(total(tag + "latest"), 1u);
+  EXPECT_EQ(total(tag + "snapshot"), 2u);
+  EXPECT_EQ(total(tag + "other"), 0u);
+}
+
 TEST_F(CapacityFhirTest, SnapshotsEveryIntervalAndReadsTheTrendBack) {
   CapacityHistory& history = fhir_->history();
   ASSERT_TRUE(history.Tick().ok());  // first snapshot
