@@ -142,7 +142,7 @@ Status CapacityHistory::TakeSnapshot() {
       json::Value identifier = doc.MakeObject(std::vector<json::Member>{
           {"system", doc.MakeString(kSnapshotSystem)}, {"value", doc.MakeString(id)}});
       doc.SetMember(doc.root(), "identifier", doc.MakeArray(std::vector<json::Value>{identifier}));
-      batch.push_back(ReportWrite(doc.root(), id));
+      batch.push_back(ReportWrite(doc, id, kSnapshotTag));
     }
   }
   Result<std::vector<store::WriteResult>> written = store_.Write(std::move(batch));
@@ -200,10 +200,13 @@ Result<std::string> CapacityHistory::PointsJson(int hours, const std::string& su
     std::vector<search::UrlParam> params{{"identifier", std::string(kSnapshotSystem) + "|"},
                                          {"measure", MeasureUrl(measure)},
                                          {"date", "ge" + since}};
+    // The region's reports have neither subject nor reporter; an
+    // organization's name it as reporter (see BuildMeasureReport).
     if (subject.empty()) {
       params.emplace_back("subject:missing", "true");
+      params.emplace_back("reporter:missing", "true");
     } else {
-      params.emplace_back("subject", subject);
+      params.emplace_back("reporter", subject);
     }
     Result<std::vector<store::Hit>> hits = SearchAll(store_, params, options_.max_points);
     if (!hits.ok()) return hits.status();

@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <optional>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "engine/capacity/regional_measures.h"
 #include "engine/core/check.h"
@@ -167,10 +169,13 @@ void MeasureEvaluator::HandleOperation(const rest::OperationCall& call,
                                        rest::OperationDone done) const {
   Result<json::Document> report = Evaluate(call.id, call.params);
   if (!report.ok()) return done(report.status());
+  // Who the report is on: its subject (a Location) or its reporter (an
+  // Organization, which R4 does not allow as subject); neither: the region.
   const json::Value* subject = report->root().Find("subject");
+  if (subject == nullptr) subject = report->root().Find("reporter");
   const json::Value* ref = subject != nullptr ? subject->Find("reference") : nullptr;
   const std::string subject_ref = ref != nullptr ? std::string(ref->text()) : std::string();
-  store::WriteOp op = ReportWrite(report->root(), LatestReportId(call.id, subject_ref));
+  store::WriteOp op = ReportWrite(*report, LatestReportId(call.id, subject_ref), kLatestTag);
   auto shared = std::make_shared<json::Document>(std::move(report).value());
   store_.Submit({std::move(op)}, [shared, done = std::move(done)](
                                      Result<std::vector<store::WriteResult>> written) {
@@ -201,8 +206,13 @@ std::string LatestReportId(const std::string& measure_id, const std::string& sub
   return measure_id + "-" + SubjectKey(subject);
 }
 
-store::WriteOp ReportWrite(const json::Value& report, const std::string& id) {
-  return rest::PreparePut(report, "MeasureReport", id, std::nullopt);
+store::WriteOp ReportWrite(json::Document& doc, const std::string& id, std::string_view kind) {
+  json::Value tag = doc.MakeObject(std::vector<json::Member>{
+      {"system", doc.MakeString(kReportKindSystem)}, {"code", doc.MakeString(kind)}});
+  doc.SetMember(doc.root(), "meta",
+                doc.MakeObject(std::vector<json::Member>{
+                    {"tag", doc.MakeArray(std::vector<json::Value>{tag})}}));
+  return rest::PreparePut(doc.root(), "MeasureReport", id, std::nullopt);
 }
 
 }  // namespace fhirengine::capacity

@@ -66,8 +66,18 @@ std::string SubjectKey(const std::string& subject);
 // The id of the latest report of `measure_id` on `subject`.
 std::string LatestReportId(const std::string& measure_id, const std::string& subject);
 
-// A store write putting `report` (a MeasureReport) under `id`, with its
-// search index rows.
-store::WriteOp ReportWrite(const json::Value& report, const std::string& id);
+// The meta.tag system telling the stored reports apart (docs/capacity.md):
+// kLatestTag on the latest report of a Measure and subject (kept by
+// $evaluate-measure), kSnapshotTag on the history snapshots, so
+// MeasureReport?_tag={system}|latest finds only the former.
+inline constexpr std::string_view kReportKindSystem =
+    "https://fhir-engine.example.org/fhir/CodeSystem/capacity-report-kind";
+inline constexpr std::string_view kLatestTag = "latest";
+inline constexpr std::string_view kSnapshotTag = "snapshot";
+
+// A store write putting `report` (a MeasureReport in `doc`) under `id`, with
+// its search index rows, after tagging it with `kind` (kLatestTag or
+// kSnapshotTag) in kReportKindSystem.
+store::WriteOp ReportWrite(json::Document& doc, const std::string& id, std::string_view kind);
 
 }  // namespace fhirengine::capacity

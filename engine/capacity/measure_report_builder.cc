@@ -176,17 +176,14 @@ Result<json::Value> BuildMeasureReport(json::Document& doc, const json::Value& m
   report.push_back({"status", w.Str("complete")});
   report.push_back({"type", w.Str("summary")});
   report.push_back({"measure", w.Str(url->text())});
-  if (!node.reference.empty()) {
-    std::vector<json::Member> subject{{"reference", w.Str(node.reference)}};
-    if (!node.name.empty()) subject.push_back({"display", w.Str(node.name)});
-    report.push_back({"subject", w.Obj(subject)});
-  }
+  // R4 allows no Organization as MeasureReport.subject: an organization's
+  // report names it as the reporter only.
+  const bool organization = node.reference.starts_with("Organization/");
+  std::vector<json::Member> who{{"reference", w.Str(node.reference)}};
+  if (!node.name.empty()) who.push_back({"display", w.Str(node.name)});
+  if (!node.reference.empty() && !organization) report.push_back({"subject", w.Obj(who)});
   report.push_back({"date", w.Str(FormatInstant(now_ms))});
-  if (node.reference.starts_with("Organization/")) {
-    std::vector<json::Member> reporter{{"reference", w.Str(node.reference)}};
-    if (!node.name.empty()) reporter.push_back({"display", w.Str(node.name)});
-    report.push_back({"reporter", w.Obj(reporter)});
-  }
+  if (organization) report.push_back({"reporter", w.Obj(who)});
   report.push_back({"period", w.Obj({{"start", w.Str(FormatInstant(period.start_ms))},
                                      {"end", w.Str(FormatInstant(period.end_ms))}})});
   if (!groups.empty()) report.push_back({"group", w.Arr(groups)});

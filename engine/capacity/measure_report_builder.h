@@ -38,8 +38,9 @@ struct ReportPeriod {
 // The MeasureReport for `measure` (a Measure resource of the regional
 // capacity Measures) evaluated on `node` at `now_ms`, built in `doc`.
 // `sources` is the snapshot's source freshness, for naming the stale ones.
-// The subject is node.reference (none for the region); an Organization
-// subject is also the reporter. kInvalidArgument when the Measure has no url
+// A Location node is the subject; an Organization node is the reporter and
+// there is no subject (R4 allows no Organization subject); the region has
+// neither. kInvalidArgument when the Measure has no url
 // or a group or population code this builder cannot compute (naming it).
 Result<json::Value> BuildMeasureReport(json::Document& doc, const json::Value& measure,
                                        const CapacityNode& node,

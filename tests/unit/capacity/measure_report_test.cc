@@ -15,62 +15,11 @@
 #include "engine/json/json_writer.h"
 #include "engine/rest/fhir_api.h"
 #include "engine/validation/structural_validator.h"
-#include "tests/unit/store/temp_store_test.h"
+#include "tests/unit/capacity/capacity_fhir_fixture.h"
+#include "tests/unit/capacity/fake_capacity_view.h"
 
 namespace fhirengine::capacity {
 namespace {
-
-// A fixed picture: a region with one hospital and one ward under it.
-class FakeCapacityView final : public CapacityView {
- public:
-  FakeCapacityView() {
-    CapacityNode ward;
-    ward.kind = NodeKind::kWard;
-    ward.reference = "Location/w1";
-    ward.name = "Ward 1";
-    ward.counts.beds = {10, 6, 2, 1, 1, 0, 0};
-    ward.counts.by_category["general"] = {10, 6, 2, 1, 1, 0, 0};
-    ward.sources = {"ehr"};
-    CapacityNode org;
-    org.kind = NodeKind::kOrganization;
-    org.reference = "Organization/h1";
-    org.name = "Hospital 1";
-    org.organization_kind = "hospital";
-    org.counts.beds = {12, 7, 2, 1, 1, 1, 0};
-    org.counts.by_category["general"] = {10, 6, 2, 1, 1, 0, 0};
-    org.counts.by_category["intensive-care"] = {2, 1, 0, 0, 0, 1, 0};
-    org.counts.discharge_ready = {2, 5.5, 4.25};
-    org.sources = {"ehr"};
-    org.children.push_back(ward);
-    snapshot.generated_ms = 1'700'000'000'000;
-    snapshot.region.kind = NodeKind::kRegion;
-    snapshot.region.name = "Region";
-    snapshot.region.counts = org.counts;
-    snapshot.region.sources = {"ehr"};
-    snapshot.region.children.push_back(org);
-    snapshot.sources.push_back({"ehr", "idle", 1'700'000'000'000, 900'000, false});
-  }
-  void SetStale(bool stale) {
-    snapshot.sources[0].stale = stale;
-    snapshot.region.stale = stale;
-    snapshot.region.children[0].stale = stale;
-  }
-  CapacitySnapshot Snapshot() const override { return snapshot; }
-  Result<CapacityNode> Node(const std::string& reference) const override {
-    if (reference.empty()) return snapshot.region;
-    for (const CapacityNode& org : snapshot.region.children) {
-      if (org.reference == reference) return org;
-      for (const CapacityNode& c : org.children) {
-        if (c.reference == reference) return c;
-      }
-    }
-    return Status(StatusCode::kNotFound, reference);
-  }
-  int AddListener(std::function<void(std::uint64_t)>) override { return 0; }
-  void RemoveListener(int) override {}
-
-  CapacitySnapshot snapshot;
-};
 
 const json::Document& BedMeasure() {
   static const json::Document doc = [] {
@@ -89,10 +38,11 @@ TEST(MeasureReportBuilder, ReportsTheOrganizationsBedCountsExactly) {
       BuildMeasureReport(doc, BedMeasure().root(), org, view.snapshot.sources, {1000, 2000}, 3000);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const std::string text = json::Write(*report);
-  // Header: stale flag, status, type, measure, subject/reporter, date, period.
+  // Header: stale flag, status, type, measure, date, reporter (no subject:
+  // R4 allows no Organization subject), period.
   EXPECT_EQ(
       text.substr(0, text.find("\"group\"")),
-      R"({"resourceType":"MeasureReport","extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/capacity-stale","valueBoolean":false}],"status":"complete","type":"summary","measure":"https://fhir-engine.example.org/fhir/Measure/regional-bed-capacity","subject":{"reference":"Organization/h1","display":"Hospital 1"},"date":"1970-01-01T00:00:03.000Z","reporter":{"reference":"Organization/h1","display":"Hospital 1"},"period":{"start":"1970-01-01T00:00:01.000Z","end":"1970-01-01T00:00:02.000Z"},)");
+      R"({"resourceType":"MeasureReport","extension":[{"url":"https://fhir-engine.example.org/fhir/StructureDefinition/capacity-stale","valueBoolean":false}],"status":"complete","type":"summary","measure":"https://fhir-engine.example.org/fhir/Measure/regional-bed-capacity","date":"1970-01-01T00:00:03.000Z","reporter":{"reference":"Organization/h1","display":"Hospital 1"},"period":{"start":"1970-01-01T00:00:01.000Z","end":"1970-01-01T00:00:02.000Z"},)");
   const json::Value* groups = report->Find("group");
   ASSERT_NE(groups, nullptr);
   ASSERT_EQ(groups->size(), 8u);  // all beds, six categories, uncategorised
@@ -156,46 +106,6 @@ TEST(MeasureReportBuilder, RefusesAGroupItCannotCompute) {
 
 // ---- $evaluate-measure and history on a real store ---------------------------
 
-class CapacityFhirTest : public store::TempStoreTest {
- protected:
-  void SetUp() override {
-    store::TempStoreTest::SetUp();
-    CapacityFhirOptions options;
-    options.now = [this] { return now_ms_; };
-    options.start_history = false;
-    options.history.interval_ms = 300'000;
-    options.history.retention_ms = 2 * 86'400'000LL;
-    Result<std::unique_ptr<CapacityFhir>> fhir =
-        RegisterCapacityFhir(view_, *store_, operations_, options);
-    ASSERT_TRUE(fhir.ok()) << fhir.status().ToString();
-    fhir_ = std::move(fhir).value();
-    rest::FhirApiOptions api_options{"http://fhir.test/fhir", "test"};
-    api_options.operations = &operations_;
-    api_ = std::make_unique<rest::FhirApi>(*store_, api_options);
-  }
-  void TearDown() override {
-    api_.reset();
-    fhir_.reset();
-    store::TempStoreTest::TearDown();
-  }
-  rest::RestResponse Get(const std::string& target) {
-    std::promise<rest::RestResponse> done;
-    rest::RestRequest request;
-    request.method = "GET";
-    request.target = target;
-    api_->Handle(std::move(request),
-                 rest::Responder{[](std::function<void()> work) { work(); },
-                                 [&done](rest::RestResponse r) { done.set_value(std::move(r)); }});
-    return done.get_future().get();
-  }
-
-  std::int64_t now_ms_ = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
-  FakeCapacityView view_;
-  rest::OperationRegistry operations_;
-  std::unique_ptr<CapacityFhir> fhir_;
-  std::unique_ptr<rest::FhirApi> api_;
-};
-
 TEST_F(CapacityFhirTest, ServesTheMeasuresAndDeclaresTheOperation) {
   EXPECT_EQ(Get("/fhir/Measure/regional-bed-capacity").status, 200);
   EXPECT_EQ(Get("/fhir/Measure/regional-discharge-ready").status, 200);
@@ -248,6 +158,25 @@ TEST_F(CapacityFhirTest, AnswersBadRequestsWithOperationOutcomes) {
   EXPECT_EQ(Get(base + "?periodStart=yesterday&periodEnd=2023-11-14").status, 400);
   EXPECT_EQ(Get(base + "?colour=blue").status, 400);
   EXPECT_EQ(Get(base + "?reportType=subject-list").status, 400);
+}
+
+TEST_F(CapacityFhirTest, TagsTheLatestReportApartFromTheSnapshots) {
+  ASSERT_EQ(
+      Get("/fhir/Measure/regional-bed-capacity/$evaluate-measure?subject=Organization/h1").status,
+      200);
+  ASSERT_TRUE(fhir_->history().TakeSnapshot().ok());  // h1: one report per Measure
+  const std::string tag = "&_tag=" + std::string(kReportKindSystem) + "|";
+  auto total = [this](const std::string& query) {
+    const rest::RestResponse r = Get("/fhir/MeasureReport?reporter=Organization/h1" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    Result<json::Document> doc = json::Parse(r.body);
+    const json::Value* entries = doc.ok() ? doc->root().Find("entry") : nullptr;
+    return entries != nullptr ? entries->size() : 0u;
+  };
+  EXPECT_EQ(total(""), 3u);
+  EXPECT_EQ(total(tag + "latest"), 1u);
+  EXPECT_EQ(total(tag + "snapshot"), 2u);
+  EXPECT_EQ(total(tag + "other"), 0u);
 }
 
 TEST_F(CapacityFhirTest, SnapshotsEveryIntervalAndReadsTheTrendBack) {
