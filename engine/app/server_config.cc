@@ -190,15 +190,31 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
     c.auth = std::move(parsed).value();
     return Status::Ok();
   };
-  // "adapters" and "plugins" are read and checked by engine/ingest
-  // (config_check.h) from the same file.
+  const Fn profiles = [&](const std::string& path, const json::Value& v) {
+    return r.Object(path, v,
+                    {{"directories", [&](const std::string& p, const json::Value& x) {
+                        if (!x.IsArray() || x.size() == 0) {
+                          return r.Error(p, "expected a non-empty array of folder paths");
+                        }
+                        std::size_t i = 0;
+                        for (const json::Value& dir : x.elements()) {
+                          FE_RETURN_IF_ERROR(r.String(p + "[" + std::to_string(i++) + "]", dir,
+                                                      c.profile_directories.emplace_back()));
+                        }
+                        return Status::Ok();
+                      }}});
+  };
+  // "adapters", "plugins" and "pseudonym-key" are read and checked by
+  // engine/ingest (config_check.h) from the same file.
   const Fn ingest_section = [](const std::string&, const json::Value&) { return Status::Ok(); };
   FE_RETURN_IF_ERROR(r.Object("$", doc->root(),
                               {{"server", server},
                                {"store", store},
                                {"auth", auth},
+                               {"profiles", profiles},
                                {"adapters", ingest_section},
-                               {"plugins", ingest_section}}));
+                               {"plugins", ingest_section},
+                               {"pseudonym-key", ingest_section}}));
   if (Status s = CheckExposure(c); !s.ok()) {
     return InvalidArgument(std::string(source) + ": " + s.message());
   }
@@ -234,6 +250,11 @@ void ResolveServerConfigPaths(ServerConfig& config, const std::string& path) {
        {&config.tls_cert_file, &config.tls_key_file, &config.tls_client_ca_file}) {
     if (!file->empty() && std::filesystem::path(*file).is_relative()) {
       *file = (dir / *file).lexically_normal().string();
+    }
+  }
+  for (std::string& folder : config.profile_directories) {
+    if (std::filesystem::path(folder).is_relative()) {
+      folder = (dir / folder).lexically_normal().string();
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/auth/auth_config.h"
 #include "engine/core/status.h"
@@ -29,7 +30,9 @@ namespace fhirengine::app {
 //   },
 //   "store": { "database": "fhir-engine.db", "durability": "full" },
 //   "auth": { "mode": "smart", ... }   (engine/auth/auth_config.h, docs/security.md)
+//   "profiles": { "directories": ["fhir-profiles/regional/snapshots", ...] }
 // }
+// ("adapters", "plugins" and "pseudonym-key" are engine/ingest's.)
 // Every key is optional; the defaults are below. With "tls" (cert-file and
 // key-file required, client-ca-file optional: clients must then present a
 // certificate that CA signed) the server speaks HTTPS only. Relative TLS
@@ -55,6 +58,10 @@ struct ServerConfig {
   bool allow_plain_http = false;   // plain HTTP on a non-loopback host
   // Absent: off, which only a loopback host may have.
   auth::AuthConfig auth;
+  // "profiles": {"directories": [...]}: where the conformance resources
+  // that mapped resources are validated against come from (relative to the
+  // config file's folder). Empty: the shipped defaults (server_profiles.h).
+  std::vector<std::string> profile_directories;
 
   // `threads`, or the default when 0.
   int EffectiveThreads() const;
@@ -73,7 +80,7 @@ Status CheckExposure(const ServerConfig& config);
 
 // Reads and parses a configuration file (kIoError when unreadable).
 Result<ServerConfig> LoadServerConfig(const std::string& path);
-// Makes the relative TLS file paths of `config` relative to the folder of
+// Makes the relative TLS file paths and profile directories of `config` relative to the folder of
 // the configuration file at `path` (LoadServerConfig does this).
 void ResolveServerConfigPaths(ServerConfig& config, const std::string& path);
 

@@ -624,7 +624,10 @@ Result<Mapping> Mapping::FromText(std::string_view text, const std::string& file
         const std::string fp = p + "/fields/" + std::string(m.key);
         OutNode probe;
         if (auto w = Walk(probe, m.key); !w.ok()) return loader.Error(fp, w.status().message());
-        if (m.key == "id" || m.key == "resourceType" || m.key.starts_with("meta"))
+        // meta.profile is the mapping's to claim (the pipeline validates
+        // against it); the rest of meta is provenance the engine writes.
+        if (m.key == "id" || m.key == "resourceType" ||
+            (m.key.starts_with("meta") && !m.key.starts_with("meta.profile")))
           return loader.Error(fp, "'" + std::string(m.key) + "' is set by the mapping engine");
         auto s = loader.Spec(m.value, fp);
         if (!s.ok()) return s.status();

@@ -56,7 +56,8 @@ TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
             "max-header-bytes, request-timeout-ms, idle-timeout-ms, max-connections, "
             "max-requests-per-second-per-client)");
   EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
-            "demo.json: $.sever: unknown key (known here: server, store, auth, adapters, plugins)");
+            "demo.json: $.sever: unknown key (known here: server, store, auth, profiles, adapters, "
+            "plugins, pseudonym-key)");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": 70000}})"),
             "demo.json: $.server.port: expected an integer from 0 to 65535, found 70000");
   EXPECT_EQ(ErrorOf(R"({"server": {"port": "80"}})"),
@@ -159,6 +160,20 @@ TEST(ServerConfig, TlsPathsAreRelativeToTheConfigFile) {
   EXPECT_EQ(c->tls_cert_file, dir + "/conf/certs/s.pem");
   EXPECT_EQ(c->tls_key_file, "/abs/k.pem");
   EXPECT_TRUE(c->tls_client_ca_file.empty());
+}
+
+TEST(ServerConfig, ProfileDirectoriesAreRelativeToTheConfigFile) {
+  const std::string dir = ::testing::TempDir() + "server_config_profiles";
+  std::filesystem::create_directories(dir + "/conf");
+  const std::string path = dir + "/conf/serve.json";
+  std::ofstream(path) << R"({"profiles": {"directories": ["profiles/regional", "/abs/base"]}})";
+  Result<ServerConfig> c = LoadServerConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->profile_directories.size(), 2u);
+  EXPECT_EQ(c->profile_directories[0], dir + "/conf/profiles/regional");
+  EXPECT_EQ(c->profile_directories[1], "/abs/base");
+  EXPECT_FALSE(ParseServerConfig(R"({"profiles": {"directories": []}})", "x").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"profiles": {"folders": ["a"]}})", "x").ok());
 }
 
 }  // namespace
