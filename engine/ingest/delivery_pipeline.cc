@@ -9,6 +9,7 @@
 #include "engine/core/log.h"
 #include "engine/core/utf8_text.h"
 #include "engine/ingest/identity_mapping.h"
+#include "engine/ingest/mapped_record.h"
 #include "engine/json/json_writer.h"
 #include "engine/rest/fhir_interaction.h"
 #include "engine/validation/operation_outcome.h"
@@ -117,40 +118,23 @@ void DeliveryPipeline::MapRecord(const adapters::SourceRecord& record,
     }
     return;
   }
-  Result<std::vector<mapping::MappedResource>> mapped = mapping.Apply(record);
+  Result<MappedOutputs> mapped = MapAndValidate(mapping, conformance_, name_, record);
   if (!mapped.ok()) {
     quarantine(mapped.status().message());
     return;
   }
-  // All of the record's resources, or none: a record is one fact of the
-  // source, and half of it stored would be a picture the source never had.
-  std::vector<validation::Issue> findings;
-  for (mapping::MappedResource& out : *mapped) {
-    SetAdapterSource(out.resource, out.resource.root(), name_);
-    Result<std::vector<validation::Issue>> structural = rest::ValidateResource(out.resource.root());
-    if (!structural.ok()) {
-      quarantine("validation could not run: " + structural.status().message());
-      return;
-    }
-    std::vector<validation::Issue> profile = conformance_.Check(out.resource.root());
-    for (std::vector<validation::Issue>* list : {&*structural, &profile}) {
-      for (validation::Issue& issue : *list) {
-        issue.message = out.type + "/" + out.id + ": " + issue.message;
-        findings.push_back(std::move(issue));
-      }
-    }
-  }
-  const std::size_t errors = CountErrors(findings);
-  for (const validation::Issue& issue : findings) {
+  for (const validation::Issue& issue : mapped->findings) {
     if (issue.severity != validation::Severity::kWarning) continue;
     ++warnings.count;
     if (warnings.paths.size() < Warnings::kMaxPaths) warnings.paths.insert(issue.expression);
   }
-  if (errors > 0) {
-    quarantine(ErrorOutcomeText(findings));
+  // All of the record's resources, or none: a record is one fact of the
+  // source, and half of it stored would be a picture the source never had.
+  if (mapped->errors > 0) {
+    quarantine(ErrorOutcomeText(mapped->findings));
     return;
   }
-  for (mapping::MappedResource& out : *mapped) {
+  for (mapping::MappedResource& out : mapped->resources) {
     store::WriteOp op = rest::PreparePut(out.resource.root(), out.type, out.id, std::nullopt);
     op.skip_if_unchanged = true;  // re-delivery creates no new version
     ops.push_back(std::move(op));
