@@ -1,9 +1,11 @@
 // Loading the whole configuration file (see engine_config.h).
 #include "engine/app/engine_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/app/cli.h"
+#include "engine/app/server_profiles.h"
 
 namespace fhirengine::app {
 
@@ -32,6 +34,18 @@ Result<EngineConfig> LoadEngineConfig(const std::string& path, adapters::Adapter
     return server.status();
   }
   ResolveServerConfigPaths(*server, path);
+  // Profiles are read once here, for serve and check-config alike, when an
+  // adapter maps (the identity mapping validates structure only).
+  const bool maps = std::any_of(check.ingest.adapters.begin(), check.ingest.adapters.end(),
+                                [](const ingest::AdapterEntry& a) { return a.mapping != nullptr; });
+  if (maps) {
+    Result<std::shared_ptr<const profiles::ProfileRegistry>> profiles = LoadServerProfiles(*server);
+    if (!profiles.ok()) {
+      problems.push_back(path + ": " + profiles.status().message());
+      return profiles.status();
+    }
+    check.ingest.profiles = std::move(profiles).value();
+  }
   return EngineConfig{std::move(server).value(), std::move(check.ingest)};
 }
 

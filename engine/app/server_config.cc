@@ -252,8 +252,8 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                          }},
                     });
   };
-  // "adapters" and "plugins" are read and checked by engine/ingest
-  // (config_check.h) from the same file.
+  // "adapters", "plugins" and "pseudonym-key" are read and checked by
+  // engine/ingest (config_check.h) from the same file.
   const Fn ingest_section = [](const std::string&, const json::Value&) { return Status::Ok(); };
   FE_RETURN_IF_ERROR(r.Object("$", doc->root(),
                               {{"server", server},
@@ -262,6 +262,7 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
                                {"profiles", profiles},
                                {"adapters", ingest_section},
                                {"plugins", ingest_section},
+                               {"pseudonym-key", ingest_section},
                                {"capacity", capacity}}));
   if (Status s = CheckExposure(c); !s.ok()) {
     return InvalidArgument(std::string(source) + ": " + s.message());

@@ -35,6 +35,7 @@ namespace fhirengine::app {
 //   "profiles": { "directories": ["fhir-profiles/regional/snapshots", ...],
 //                 "required": { "Location": ["https://.../RegionalBed"] } }
 // }
+// ("adapters", "plugins" and "pseudonym-key" are engine/ingest's.)
 // Every key is optional; the defaults are below. With "tls" (cert-file and
 // key-file required, client-ca-file optional: clients must then present a
 // certificate that CA signed) the server speaks HTTPS only. Relative TLS

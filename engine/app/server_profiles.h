@@ -1,9 +1,11 @@
-// The conformance resources `serve` validates against: the ProfileRegistry,
-// loaded once at start-up from the config's "profiles": {"directories"} or,
-// without it, the regional profiles shipped in this source tree.
+// The conformance resources the server validates mapped resources against:
+// one ProfileRegistry, loaded once at start-up from the config's "profiles"
+// directories or the shipped defaults, then shared read-only.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "engine/app/server_config.h"
 #include "engine/core/status.h"
@@ -11,12 +13,18 @@
 
 namespace fhirengine::app {
 
-// Loads every folder of `config.profile_directories` (each must exist), or,
-// when there are none, fhir-profiles/regional/snapshots and
-// fhir-profiles/regional/terminology of the source tree the binary was built
-// from (skipped when that tree is gone: the registry is then empty).
-// kInvalidArgument naming the folder for one that is missing or holds a
-// malformed file. The registry is immutable and shared by every validator.
+// The shipped folders, relative to the data directory: the regional
+// snapshots and terminology, and the R4 base definitions they need
+// (fhir-profiles/r4-base/definitions, derived by tools/derive_profile_base.py).
+std::vector<std::string> DefaultProfileDirectories();
+
+// The data directory the defaults are relative to: $FHIR_ENGINE_DATA_DIR
+// when set, else the source tree the binary was built from.
+std::string ServerDataDirectory();
+
+// Loads every directory of config.profile_directories (or the defaults when
+// it is empty) into one registry. kNotFound naming the folder when one does
+// not exist; kInvalidArgument naming the file when one cannot be loaded.
 Result<std::shared_ptr<const profiles::ProfileRegistry>> LoadServerProfiles(
     const ServerConfig& config);
 

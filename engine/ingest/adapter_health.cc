@@ -68,6 +68,11 @@ void AdapterHealth::RecordDelivery(const adapters::DeliveryReport& report,
   while (!recent_.empty() && recent_.front().first <= now_ms - kRateWindowMs) recent_.pop_front();
 }
 
+void AdapterHealth::RecordValidationWarnings(std::uint64_t count) {
+  std::lock_guard lock(mutex_);
+  validation_warnings_ += count;
+}
+
 HealthSnapshot AdapterHealth::Snapshot(std::int64_t now_ms) const {
   std::lock_guard lock(mutex_);
   while (!recent_.empty() && recent_.front().first <= now_ms - kRateWindowMs) recent_.pop_front();
@@ -88,6 +93,7 @@ HealthSnapshot AdapterHealth::Snapshot(std::int64_t now_ms) const {
   s.unchanged = unchanged_;
   s.deleted = deleted_;
   s.quarantined = quarantined_;
+  s.validation_warnings = validation_warnings_;
   const std::int64_t since = last_success_ms_.value_or(started_ms_);
   s.degraded = state_ == AdapterState::kFailed || state_ == AdapterState::kBackingOff ||
                now_ms - since > stale_after_ms_;

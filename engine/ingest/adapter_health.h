@@ -33,6 +33,9 @@ struct HealthSnapshot {
   std::uint64_t unchanged = 0;
   std::uint64_t deleted = 0;
   std::uint64_t quarantined = 0;
+  // Warnings of profile/structural validation on stored mapped resources
+  // (an extensible binding missed, a ConceptMap "keep"): they do not block.
+  std::uint64_t validation_warnings = 0;
   // True when the adapter has not succeeded within its stale-after time
   // (or failed, or is backing off).
   bool degraded = false;
@@ -56,6 +59,9 @@ class AdapterHealth {
   void RecordDelivery(const adapters::DeliveryReport& report,
                       std::optional<std::int64_t> newest_source_ms, std::int64_t now_ms);
 
+  // Warnings found on resources that were stored anyway.
+  void RecordValidationWarnings(std::uint64_t count);
+
   HealthSnapshot Snapshot(std::int64_t now_ms) const;
   const std::string& name() const { return name_; }
 
@@ -69,7 +75,8 @@ class AdapterHealth {
   std::optional<std::int64_t> last_success_ms_;
   std::string last_error_;
   std::optional<std::int64_t> newest_source_ms_;
-  std::uint64_t errors_ = 0, stored_ = 0, unchanged_ = 0, deleted_ = 0, quarantined_ = 0;
+  std::uint64_t errors_ = 0, stored_ = 0, unchanged_ = 0, deleted_ = 0, quarantined_ = 0,
+                validation_warnings_ = 0;
   // (time, records) of recent deliveries, oldest first, within the window.
   mutable std::deque<std::pair<std::int64_t, std::uint64_t>> recent_;
 };

@@ -123,9 +123,50 @@ void CheckPlugins(const rapidjson::Value& root, const std::string& config_dir,
   }
 }
 
+std::string StringOr(const rapidjson::Value& object, const char* key) {
+  auto m = object.FindMember(key);
+  return m != object.MemberEnd() && m->value.IsString()
+             ? std::string(m->value.GetString(), m->value.GetStringLength())
+             : std::string();
+}
+
+// Loads the entry's "mapping" into `out`; a problem (the mapping's own
+// message: file, line, field) when it does not load.
+void LoadEntryMapping(const rapidjson::Value& entry, const std::string& path,
+                      const std::string& config_dir, const std::string& pseudonym_key,
+                      AdapterEntry& out, std::vector<ConfigProblem>& problems) {
+  const std::string file = StringOr(entry, "mapping");
+  const std::string source = StringOr(entry, "mapping-source");
+  if (file.empty()) {
+    if (!source.empty()) {
+      problems.push_back({ChildPath(path, "mapping-source"),
+                          "\"mapping-source\" without \"mapping\"",
+                          "give the mapping file in \"mapping\", or drop \"mapping-source\""});
+    }
+    return;
+  }
+  out.mapping_path = ResolvePath(config_dir, file);
+  mapping::MappingOptions options;
+  options.pseudonym_key = pseudonym_key;
+  options.source = source;
+  Result<mapping::Mapping> loaded = mapping::Mapping::Load(out.mapping_path, options);
+  if (!loaded.ok()) {
+    const bool no_key = pseudonym_key.empty() &&
+                        loaded.status().message().find("no pseudonym key") != std::string::npos;
+    problems.push_back(
+        {ChildPath(path, "mapping"), loaded.status().message(),
+         no_key ? "set the top-level \"pseudonym-key\" (as ${ENV_NAME}, at least 16 characters)"
+                : "correct the mapping file where the message says (fhir-engine map dry-runs "
+                  "it)"});
+    return;
+  }
+  out.mapping = std::make_shared<const mapping::Mapping>(std::move(loaded).value());
+}
+
 void CheckAdapters(const rapidjson::Value& root, const std::string& config_dir,
                    adapters::AdapterRegistry& registry, const SubstitutedPaths& substituted,
                    ConfigCheck& check) {
+  const std::string pseudonym_key = StringOr(root, "pseudonym-key");
   auto adapters = root.FindMember("adapters");
   if (adapters == root.MemberEnd() || !adapters->value.IsArray()) return;
   std::map<std::string, std::string> names;  // name -> path of its first use
@@ -188,6 +229,8 @@ void CheckAdapters(const rapidjson::Value& root, const std::string& config_dir,
       continue;
     }
     out.settings = std::make_shared<json::Document>(std::move(parsed).value());
+    LoadEntryMapping(entry, path, config_dir, pseudonym_key, out, check.problems);
+    if (check.problems.size() != before) continue;
     if (out.enabled) {
       adapters::AdapterConfig config;
       config.name = out.name;

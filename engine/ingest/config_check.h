@@ -16,6 +16,8 @@
 #include "adapters/api/registry.h"
 #include "engine/ingest/schema_check.h"
 #include "engine/json/json_value.h"
+#include "engine/mapping/mapping.h"
+#include "engine/profiles/profile_registry.h"
 
 namespace fhirengine::ingest {
 
@@ -28,11 +30,19 @@ struct AdapterEntry {
   std::chrono::seconds stale_after{900};
   std::chrono::seconds max_backoff{300};     // cap of the jittered back-off after failures
   std::shared_ptr<json::Document> settings;  // an object (empty when absent)
+  // "mapping", resolved against the config's folder, and the mapping loaded
+  // from it (with "mapping-source" and the top-level "pseudonym-key"); both
+  // empty: the identity mapping.
+  std::string mapping_path;
+  std::shared_ptr<const mapping::Mapping> mapping;
 };
 
 struct IngestConfig {
   std::vector<AdapterEntry> adapters;
   std::string config_dir;  // relative paths in settings resolve against it
+  // The profiles mapped resources are validated against (engine/app's
+  // LoadServerProfiles sets it before serving); null: profile validation off.
+  std::shared_ptr<const profiles::ProfileRegistry> profiles;
 };
 
 struct ConfigCheck {

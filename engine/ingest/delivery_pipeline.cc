@@ -6,8 +6,10 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/core/log.h"
 #include "engine/core/utf8_text.h"
 #include "engine/ingest/identity_mapping.h"
+#include "engine/ingest/mapped_record.h"
 #include "engine/json/json_writer.h"
 #include "engine/rest/fhir_interaction.h"
 #include "engine/validation/operation_outcome.h"
@@ -31,27 +33,113 @@ store::WriteOp QuarantineOp(const std::string& adapter, std::string locator, std
   return op;
 }
 
+// An OperationOutcome of the errors (and fatals) among `issues`, as JSON.
+std::string ErrorOutcomeText(const std::vector<validation::Issue>& issues) {
+  std::vector<validation::Issue> errors;
+  for (const validation::Issue& i : issues) {
+    if (i.severity == validation::Severity::kError || i.severity == validation::Severity::kFatal) {
+      errors.push_back(i);
+    }
+  }
+  json::Document doc;
+  return json::Write(validation::ToOperationOutcome(errors, doc));
+}
+
+// A FHIR delete as the mapping sees it: a resource holding only its type
+// and id, so that the mapping's id template gives the regional id(s).
+adapters::SourceRecord DeleteAsStub(const adapters::SourceRecord& record) {
+  adapters::SourceRecord stub;
+  stub.format = adapters::RecordFormat::kFhirResource;
+  json::Document doc;
+  std::vector<json::Member> members{{"resourceType", doc.MakeString(record.resource_type)},
+                                    {"id", doc.MakeString(record.resource_id)}};
+  stub.payload = json::Write(doc.MakeObject(members));
+  stub.resource_type = record.resource_type;
+  stub.resource_id = record.resource_id;
+  stub.key = record.key;
+  stub.locator = record.locator;
+  return stub;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DeliveryPipeline>> DeliveryPipeline::Create(std::string name,
                                                                    store::ResourceStore& store,
                                                                    AdapterHealth& health,
-                                                                   Clock& clock, StopSignal& stop) {
+                                                                   Clock& clock, StopSignal& stop,
+                                                                   PipelineStages stages) {
   Result<std::optional<std::string>> cursor = store.ReadCursor(name);
   if (!cursor.ok()) return cursor.status();
-  return std::unique_ptr<DeliveryPipeline>(new DeliveryPipeline(
-      std::move(name), store, health, clock, stop, cursor->value_or(std::string())));
+  return std::unique_ptr<DeliveryPipeline>(
+      new DeliveryPipeline(std::move(name), store, health, clock, stop,
+                           cursor->value_or(std::string()), std::move(stages)));
 }
 
 DeliveryPipeline::DeliveryPipeline(std::string name, store::ResourceStore& store,
                                    AdapterHealth& health, Clock& clock, StopSignal& stop,
-                                   std::string cursor)
+                                   std::string cursor, PipelineStages stages)
     : name_(std::move(name)),
       store_(store),
       health_(health),
       clock_(clock),
       stop_(stop),
+      stages_(std::move(stages)),
+      conformance_(stages_.profiles),
       cursor_(std::move(cursor)) {}
+
+void DeliveryPipeline::MapRecord(const adapters::SourceRecord& record,
+                                 std::vector<store::WriteOp>& ops, adapters::DeliveryReport& report,
+                                 Warnings& warnings) const {
+  const mapping::Mapping& mapping = *stages_.mapping;
+  auto quarantine = [&](std::string reason) {
+    ops.push_back(QuarantineOp(name_, record.locator, std::move(reason), RecordText(record)));
+    ++report.quarantined;
+  };
+  if (record.format == adapters::RecordFormat::kFhirDelete) {
+    // The source deleted its resource: delete every regional resource the
+    // mapping derives from that source id (docs/mappings.md, "Deletes").
+    if (mapping.source_format() != "fhir") {
+      quarantine("a delete from the source cannot be mapped by " + mapping.source_format() +
+                 " mapping " + mapping.name() + " (only fhir mappings map deletes)");
+      return;
+    }
+    Result<std::vector<mapping::MappedResource>> targets = mapping.Apply(DeleteAsStub(record));
+    if (!targets.ok()) {
+      quarantine("the delete of " + record.resource_type + "/" + record.resource_id +
+                 " cannot be mapped: " + targets.status().message());
+      return;
+    }
+    for (const mapping::MappedResource& target : *targets) {
+      store::WriteOp op;
+      op.kind = store::WriteKind::kDelete;
+      op.type = target.type;
+      op.id = target.id;
+      ops.push_back(std::move(op));
+    }
+    return;
+  }
+  Result<MappedOutputs> mapped = MapAndValidate(mapping, conformance_, name_, record);
+  if (!mapped.ok()) {
+    quarantine(mapped.status().message());
+    return;
+  }
+  for (const validation::Issue& issue : mapped->findings) {
+    if (issue.severity != validation::Severity::kWarning) continue;
+    ++warnings.count;
+    if (warnings.paths.size() < Warnings::kMaxPaths) warnings.paths.insert(issue.expression);
+  }
+  // All of the record's resources, or none: a record is one fact of the
+  // source, and half of it stored would be a picture the source never had.
+  if (mapped->errors > 0) {
+    quarantine(ErrorOutcomeText(mapped->findings));
+    return;
+  }
+  for (mapping::MappedResource& out : mapped->resources) {
+    store::WriteOp op = rest::PreparePut(out.resource.root(), out.type, out.id, std::nullopt);
+    op.skip_if_unchanged = true;  // re-delivery creates no new version
+    ops.push_back(std::move(op));
+  }
+}
 
 std::string DeliveryPipeline::committed_cursor() const {
   std::lock_guard lock(mutex_);
@@ -71,10 +159,15 @@ Result<adapters::DeliveryReport> DeliveryPipeline::Deliver(adapters::SourceBatch
     ++report.quarantined;
   }
   std::optional<std::int64_t> newest_source_ms;
+  Warnings warnings;
   for (const adapters::SourceRecord& record : batch.records) {
     if (record.source_time_ms &&
         (!newest_source_ms || *record.source_time_ms > *newest_source_ms)) {
       newest_source_ms = record.source_time_ms;
+    }
+    if (stages_.mapping != nullptr) {
+      MapRecord(record, ops, report, warnings);
+      continue;
     }
     Result<MappedRecord> mapped = MapIdentity(record, name_);
     if (!mapped.ok()) {
@@ -133,6 +226,14 @@ Result<adapters::DeliveryReport> DeliveryPipeline::Deliver(adapters::SourceBatch
     cursor_ = std::move(batch.cursor);
   }
   health_.RecordDelivery(report, newest_source_ms, clock_.NowMs());
+  if (warnings.count > 0) {
+    health_.RecordValidationWarnings(warnings.count);
+    // Where, never what: the paths carry no record content.
+    std::string paths;
+    for (const std::string& p : warnings.paths) paths += (paths.empty() ? "" : " ") + p;
+    log::Write(log::Level::kWarning, "mapped resources stored with validation warnings",
+               {{"adapter", name_}, {"warnings", warnings.count}, {"paths", paths}});
+  }
   return report;
 }
 

@@ -1,19 +1,36 @@
 // The engine's side of the delivery contract: an AdapterContext whose
-// Deliver maps each record (identity mapping), validates it like a REST
-// PUT, and writes the resources, the quarantined records and the adapter's
-// cursor in ONE store batch; it returns only after that batch committed.
+// Deliver maps each record (the adapter's declarative mapping, or the
+// identity mapping), validates what it maps to like a REST PUT and against
+// the profiles in its meta.profile, and writes the resources, the
+// quarantined records and the adapter's cursor in ONE store batch; it
+// returns only after that batch committed.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "adapters/api/adapter.h"
 #include "engine/ingest/adapter_health.h"
+#include "engine/ingest/profile_conformance.h"
 #include "engine/ingest/runner_clock.h"
+#include "engine/mapping/mapping.h"
+#include "engine/profiles/profile_registry.h"
 #include "engine/store/resource_store.h"
 
 namespace fhirengine::ingest {
+
+// What turns an adapter's records into resources (docs/adapters.md,
+// "Mappings and profile validation").
+struct PipelineStages {
+  // Null: the identity mapping (identity_mapping.h).
+  std::shared_ptr<const mapping::Mapping> mapping;
+  // The profiles a mapped resource's meta.profile is validated against;
+  // null: only structural validation. Not used without a mapping.
+  std::shared_ptr<const profiles::ProfileRegistry> profiles;
+};
 
 class DeliveryPipeline final : public adapters::AdapterContext {
  public:
@@ -27,7 +44,8 @@ class DeliveryPipeline final : public adapters::AdapterContext {
   static Result<std::unique_ptr<DeliveryPipeline>> Create(std::string name,
                                                           store::ResourceStore& store,
                                                           AdapterHealth& health, Clock& clock,
-                                                          StopSignal& stop);
+                                                          StopSignal& stop,
+                                                          PipelineStages stages = {});
 
   const std::string& name() const override { return name_; }
   std::string committed_cursor() const override;
@@ -39,13 +57,29 @@ class DeliveryPipeline final : public adapters::AdapterContext {
 
  private:
   DeliveryPipeline(std::string name, store::ResourceStore& store, AdapterHealth& health,
-                   Clock& clock, StopSignal& stop, std::string cursor);
+                   Clock& clock, StopSignal& stop, std::string cursor, PipelineStages stages);
+
+  // Validation warnings of one batch: how many, and (some of) the element
+  // paths they were found at, for the log.
+  struct Warnings {
+    static constexpr std::size_t kMaxPaths = 10;
+    std::size_t count = 0;
+    std::set<std::string> paths;
+  };
+
+  // Appends the ops for one record under the declarative mapping: its
+  // resources, or its deletes, or one quarantine op. Adds the validation
+  // warnings it found to `warnings`.
+  void MapRecord(const adapters::SourceRecord& record, std::vector<store::WriteOp>& ops,
+                 adapters::DeliveryReport& report, Warnings& warnings) const;
 
   const std::string name_;
   store::ResourceStore& store_;
   AdapterHealth& health_;
   Clock& clock_;
   StopSignal& stop_;
+  const PipelineStages stages_;
+  const ProfileConformance conformance_;
   mutable std::mutex mutex_;
   std::string cursor_;
 };

@@ -76,15 +76,6 @@ std::string_view KindCode(RecordFormat format) {
   }
 }
 
-void SetSource(json::Document& doc, json::Value& resource, std::string_view adapter) {
-  json::Value* meta = resource.Find("meta");
-  if (meta == nullptr || !meta->IsObject()) {
-    doc.SetMember(resource, "meta", doc.MakeObject(std::span<const json::Member>()));
-    meta = resource.Find("meta");
-  }
-  doc.SetMember(*meta, "source", doc.MakeString(AdapterUri(adapter)));
-}
-
 Result<MappedRecord> MapFhirResource(const SourceRecord& record, std::string_view adapter) {
   if (record.payload.size() > kMaxPayloadBytes) {
     return InvalidArgument("the resource exceeds " + std::to_string(kMaxPayloadBytes) + " bytes");
@@ -122,7 +113,7 @@ Result<MappedRecord> MapFhirResource(const SourceRecord& record, std::string_vie
     return InvalidArgument("'" + out.id + "' is not a FHIR id ([A-Za-z0-9-.]{1,64})");
   }
   out.resource.SetMember(root, "id", out.resource.MakeString(out.id));
-  SetSource(out.resource, root, adapter);
+  SetAdapterSource(out.resource, root, adapter);
   return out;
 }
 
@@ -187,6 +178,15 @@ Result<MappedRecord> MapToBasic(const SourceRecord& record, std::string_view ada
 
 std::string AdapterUri(std::string_view adapter) {
   return "urn:fhir-engine:adapter:" + std::string(adapter);
+}
+
+void SetAdapterSource(json::Document& doc, json::Value& resource, std::string_view adapter) {
+  json::Value* meta = resource.Find("meta");
+  if (meta == nullptr || !meta->IsObject()) {
+    doc.SetMember(resource, "meta", doc.MakeObject(std::span<const json::Member>()));
+    meta = resource.Find("meta");
+  }
+  doc.SetMember(*meta, "source", doc.MakeString(AdapterUri(adapter)));
 }
 
 std::string DerivedResourceId(std::string_view adapter, std::string_view key) {

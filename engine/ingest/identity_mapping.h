@@ -26,6 +26,10 @@ inline constexpr std::string_view kSourcePayloadExtension =
 // delivered, and the system of a Basic resource's identifier.
 std::string AdapterUri(std::string_view adapter);
 
+// Sets resource.meta.source to AdapterUri(adapter), creating meta when
+// absent; the rest of meta (tags, profiles) is kept.
+void SetAdapterSource(json::Document& doc, json::Value& resource, std::string_view adapter);
+
 // A resource id for (adapter, key) matching FHIR's [A-Za-z0-9\-\.]{1,64}:
 // "<adapter>.<key>" when that is a valid id, otherwise "<adapter>..<32 hex
 // digits>" (a 128-bit hash of the key). REQUIRES: `adapter` is a valid

@@ -22,7 +22,8 @@ IngestService::IngestService(const IngestConfig& config, const adapters::Adapter
     };
     const adapters::AdapterType* type = registry.Find(entry.type);
     Result<std::unique_ptr<DeliveryPipeline>> pipeline =
-        DeliveryPipeline::Create(entry.name, store, *r.health, clock, *r.stop);
+        DeliveryPipeline::Create(entry.name, store, *r.health, clock, *r.stop,
+                                 PipelineStages{entry.mapping, config.profiles});
     if (type == nullptr) {
       fail(NotFound("unknown adapter type " + entry.type));
     } else if (!pipeline.ok()) {

@@ -69,6 +69,12 @@ std::string PrometheusText(const std::vector<HealthSnapshot>& adapters,
                   std::to_string(n) + "\n";
          }
        });
+  each({"fhir_engine_adapter_validation_warnings_total", "counter",
+        "Validation warnings on mapped resources that were stored (they do not block)."},
+       [&](const HealthSnapshot& s, const std::string& l) {
+         out += "fhir_engine_adapter_validation_warnings_total{" + l + "} " +
+                std::to_string(s.validation_warnings) + "\n";
+       });
   each({"fhir_engine_adapter_errors_total", "counter", "Failed polls and deliveries."},
        [&](const HealthSnapshot& s, const std::string& l) {
          out += "fhir_engine_adapter_errors_total{" + l + "} " + std::to_string(s.errors) + "\n";
@@ -160,6 +166,8 @@ std::string HealthJson(const std::vector<HealthSnapshot>& adapters) {
     w.Uint64(s.deleted);
     w.Key("quarantined");
     w.Uint64(s.quarantined);
+    w.Key("validation_warnings");
+    w.Uint64(s.validation_warnings);
     w.EndObject();
   }
   w.EndArray();

@@ -76,7 +76,7 @@ TEST(ServerConfig, ErrorsNameFileAndJsonPath) {
             "max-requests-per-second-per-client)");
   EXPECT_EQ(ErrorOf(R"({"sever": {}})"),
             "demo.json: $.sever: unknown key (known here: server, store, auth, profiles, "
-            "adapters, plugins, capacity)");
+            "adapters, plugins, pseudonym-key, capacity)");
   EXPECT_EQ(ErrorOf(R"({"capacity": {"enabled": 1}})"),
             "demo.json: $.capacity.enabled: expected true or false");
   EXPECT_EQ(ErrorOf(R"({"capacity": {"on": true}})"),
@@ -187,6 +187,20 @@ TEST(ServerConfig, TlsPathsAreRelativeToTheConfigFile) {
   EXPECT_EQ(c->tls_cert_file, dir + "/conf/certs/s.pem");
   EXPECT_EQ(c->tls_key_file, "/abs/k.pem");
   EXPECT_TRUE(c->tls_client_ca_file.empty());
+}
+
+TEST(ServerConfig, ProfileDirectoriesAreRelativeToTheConfigFile) {
+  const std::string dir = ::testing::TempDir() + "server_config_profiles";
+  std::filesystem::create_directories(dir + "/conf");
+  const std::string path = dir + "/conf/serve.json";
+  std::ofstream(path) << R"({"profiles": {"directories": ["profiles/regional", "/abs/base"]}})";
+  Result<ServerConfig> c = LoadServerConfig(path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->profile_directories.size(), 2u);
+  EXPECT_EQ(c->profile_directories[0], dir + "/conf/profiles/regional");
+  EXPECT_EQ(c->profile_directories[1], "/abs/base");
+  EXPECT_FALSE(ParseServerConfig(R"({"profiles": {"directories": []}})", "x").ok());
+  EXPECT_FALSE(ParseServerConfig(R"({"profiles": {"folders": ["a"]}})", "x").ok());
 }
 
 }  // namespace

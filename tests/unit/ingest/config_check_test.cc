@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace fhirengine::ingest {
@@ -162,6 +164,92 @@ TEST(ConfigCheckTest, SyntaxErrorsAndMissingRequiredKeys) {
             "certificates)");
   EXPECT_EQ(lines[1],
             "c.json: $.adapters[0]: missing the required key \"name\"; hint: add \"name\"");
+}
+
+// A folder with a mapping file that makes pseudonyms and one with an error.
+std::string MappingFolder() {
+  const std::string dir = ::testing::TempDir() + "config_check_mappings";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/ok.json") << R"({"name": "ok", "source-format": "csv", "outputs": [
+    {"resourceType": "Basic", "id": {"template": "{source}-{k}"},
+     "fields": {"code.text": {"column": "k"}}}]})";
+  std::ofstream(dir + "/pseudo.json") << R"({"name": "pseudo", "source-format": "csv", "outputs": [
+    {"resourceType": "Basic", "id": {"template": "b-{k}"},
+     "fields": {"identifier[0]": {"pseudonym": {"column": "k"}, "system": "urn:x"}}}]})";
+  std::ofstream(dir + "/bad.json") << "{\"name\": \"bad\",\n \"source-format\": \"tsv\",\n"
+                                      " \"outputs\": []}";
+  return dir;
+}
+
+TEST(ConfigCheckTest, LoadsTheAdaptersMappingRelativeToTheConfig) {
+  adapters::AdapterRegistry registry = Registry();
+  const std::string dir = MappingFolder();
+  ConfigCheck check = CheckConfig(
+      R"({"adapters": [{"name": "muni", "type": "csv-file", "mapping": "ok.json",
+          "mapping-source": "kommun-x", "settings": {"folder": "drop"}},
+          {"name": "plain", "type": "csv-file", "settings": {"folder": "drop"}}]})",
+      dir, registry, Env({}));
+  ASSERT_TRUE(check.problems.empty()) << Lines(check)[0];
+  ASSERT_EQ(check.ingest.adapters.size(), 2u);
+  ASSERT_NE(check.ingest.adapters[0].mapping, nullptr);
+  EXPECT_EQ(check.ingest.adapters[0].mapping_path, dir + "/ok.json");
+  EXPECT_EQ(check.ingest.adapters[0].mapping->name(), "ok");
+  adapters::SourceRecord row;
+  row.format = adapters::RecordFormat::kCsvRow;
+  row.columns = {"k"};
+  row.fields = {"7"};
+  Result<std::vector<mapping::MappedResource>> out = check.ingest.adapters[0].mapping->Apply(row);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].id, "kommun-x-7");                 // mapping-source replaced the source
+  EXPECT_EQ(check.ingest.adapters[1].mapping, nullptr);  // the identity mapping
+}
+
+TEST(ConfigCheckTest, AMappingThatDoesNotLoadIsAProblemWithItsOwnMessage) {
+  adapters::AdapterRegistry registry = Registry();
+  const std::string dir = MappingFolder();
+  ConfigCheck check = CheckConfig(
+      R"({"adapters": [{"name": "muni", "type": "csv-file", "mapping": "bad.json",
+          "settings": {"folder": "drop"}},
+          {"name": "other", "type": "csv-file", "mapping-source": "x",
+          "settings": {"folder": "drop"}}]})",
+      dir, registry, Env({}));
+  std::vector<std::string> lines = Lines(check);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("c.json: $.adapters[0].mapping: " + dir + "/bad.json line 2"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("source-format"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("$.adapters[1].mapping-source: \"mapping-source\" without \"mapping\""),
+            std::string::npos)
+      << lines[1];
+}
+
+TEST(ConfigCheckTest, APseudonymMappingNeedsTheKeyWhichIsNeverEchoed) {
+  adapters::AdapterRegistry registry = Registry();
+  const std::string dir = MappingFolder();
+  const std::string entry =
+      R"("adapters": [{"name": "muni", "type": "csv-file", "mapping": "pseudo.json",
+          "settings": {"folder": "drop"}}])";
+  ConfigCheck missing = CheckConfig("{" + entry + "}", dir, registry, Env({}));
+  std::vector<std::string> lines = Lines(missing);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("no pseudonym key is configured"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("set the top-level \"pseudonym-key\""), std::string::npos) << lines[0];
+
+  const std::string secret = "s3cret-key-of-the-region-0123456789";
+  adapters::AdapterRegistry registry2 = Registry();
+  ConfigCheck ok = CheckConfig(R"({"pseudonym-key": "${FE_KEY}", )" + entry + "}", dir, registry2,
+                               Env({{"FE_KEY", secret}}));
+  ASSERT_TRUE(ok.problems.empty()) << Lines(ok)[0];
+  ASSERT_NE(ok.ingest.adapters[0].mapping, nullptr);
+
+  adapters::AdapterRegistry registry3 = Registry();
+  ConfigCheck short_key = CheckConfig(R"({"pseudonym-key": "${FE_KEY}", )" + entry + "}", dir,
+                                      registry3, Env({{"FE_KEY", "short"}}));
+  lines = Lines(short_key);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("$.pseudonym-key"), std::string::npos) << lines[0];
+  for (const std::string& line : lines) EXPECT_EQ(line.find("short"), std::string::npos) << line;
 }
 
 }  // namespace
