@@ -136,9 +136,11 @@ constexpr std::string_view kValidBedMapping = R"({
     "resourceType": "Location",
     "id": {"template": "{source}-{kommun}-{enhet}-{plats}"},
     "profile": "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed",
+    "extensions": [
+      {"url": "https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
+       "valueCodeableConcept.coding[0]": {"concept-map": "conceptmaps/municipal-place-type.json", "from": {"column": "platstyp"}}}
+    ],
     "fields": {
-      "extension[0].url": "https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
-      "extension[0].valueCodeableConcept.coding[0]": {"concept-map": "conceptmaps/municipal-place-type.json", "from": {"column": "platstyp"}},
       "identifier[0].system": "https://fhir-engine.example.org/fhir/NamingSystem/municipal-place",
       "identifier[0].value": {"template": "{kommun}-{enhet}-{plats}"},
       "status": "active",

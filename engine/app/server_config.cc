@@ -197,7 +197,9 @@ Result<ServerConfig> ParseServerConfig(std::string_view text, std::string_view s
         {
             {"directories",
              [&](const std::string& p, const json::Value& x) {
-               if (!x.IsArray()) return r.Error(p, "expected an array of folder paths");
+               if (!x.IsArray() || x.elements().empty()) {
+                 return r.Error(p, "expected a non-empty array of folder paths");
+               }
                for (std::size_t i = 0; i < x.elements().size(); ++i) {
                  FE_RETURN_IF_ERROR(r.String(p + "[" + std::to_string(i) + "]", x.elements()[i],
                                              c.profile_directories.emplace_back()));

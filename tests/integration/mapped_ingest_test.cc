@@ -52,10 +52,11 @@ constexpr std::string_view kBedMapping = R"({
       "resourceType": "Location",
       "id": {"template": "{source}-{enhet}-{plats}"},
       "profile": "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed",
+      "extensions": [
+        {"url": "https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
+         "valueCodeableConcept.coding": [{"system": "https://fhir-engine.example.org/fhir/CodeSystem/bed-category", "code": "general"}]}
+      ],
       "fields": {
-        "extension[0].url": "https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
-        "extension[0].valueCodeableConcept.coding[0].system": "https://fhir-engine.example.org/fhir/CodeSystem/bed-category",
-        "extension[0].valueCodeableConcept.coding[0].code": "general",
         "status": {"column": "aktiv"},
         "name": {"template": "{enhet} plats {plats}"},
         "operationalStatus": {"concept-map": "status-map.json", "from": {"column": "status"}},
@@ -226,8 +227,8 @@ TEST_F(MappedIngestTest,
   const json::Value* meta = bed->root().Find("meta");
   EXPECT_EQ(Str(meta->Find("source")), "urn:fhir-engine:adapter:kommun-umea");
   EXPECT_EQ(Str(meta->Find("tag")->elements()[0].Find("code")), "umea");  // mapping-source
-  // "Städning", decoded from Latin-1, went through the ConceptMap to K.
-  EXPECT_EQ(Str(bed->root().Find("operationalStatus")->Find("code")), "K");
+  // "Städning", decoded from Latin-1, went through the ConceptMap to H.
+  EXPECT_EQ(Str(bed->root().Find("operationalStatus")->Find("code")), "H");
 
   int status = 0;
   GetJson("/fhir/Location/umea-0180-SB1-2", &status);

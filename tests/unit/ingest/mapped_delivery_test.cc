@@ -31,10 +31,11 @@ constexpr std::string_view kCsvMapping = R"({
       "resourceType": "Location",
       "id": {"template": "{source}-{enhet}-{plats}"},
       "profile": "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed",
+      "extensions": [
+        {"url": "https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
+         "valueCodeableConcept.coding[0]": {"concept-map": "category-map.json", "from": {"column": "kategori"}, "unmapped": "keep"}}
+      ],
       "fields": {
-        "extension[0].url": "https://fhir-engine.example.org/fhir/StructureDefinition/bed-category",
-        "extension[0].valueCodeableConcept.coding[0].system": "https://fhir-engine.example.org/fhir/CodeSystem/bed-category",
-        "extension[0].valueCodeableConcept.coding[0].code": {"column": "kategori"},
         "status": {"column": "aktiv"},
         "name": {"template": "{enhet} plats {plats}"},
         "operationalStatus": {"concept-map": "status-map.json", "from": {"column": "status"}, "unmapped": "reject"},
@@ -60,6 +61,20 @@ constexpr std::string_view kStatusMap = R"({
     "element": [
       {"code": "Ledig", "target": [{"code": "U", "display": "Unoccupied", "equivalence": "equivalent"}]},
       {"code": "Belagd", "target": [{"code": "O", "display": "Occupied", "equivalence": "equivalent"}]}
+    ]
+  }]
+})";
+
+// Bed categories pass through; an unknown one is kept with the category
+// system (and a warning), so the profile's required binding catches it.
+constexpr std::string_view kCategoryMap = R"({
+  "resourceType": "ConceptMap", "id": "category-map", "status": "draft",
+  "group": [{
+    "source": "https://fhir-engine.example.org/fhir/CodeSystem/bed-category",
+    "target": "https://fhir-engine.example.org/fhir/CodeSystem/bed-category",
+    "element": [
+      {"code": "general", "target": [{"code": "general", "equivalence": "equal"}]},
+      {"code": "intensive-care", "target": [{"code": "intensive-care", "equivalence": "equal"}]}
     ]
   }]
 })";
@@ -98,6 +113,7 @@ class MappedDeliveryTest : public store::TempStoreTest {
   std::shared_ptr<const mapping::Mapping> WriteMapping(std::string_view text,
                                                        const std::string& file) {
     std::ofstream(dir_ / "status-map.json") << kStatusMap;
+    std::ofstream(dir_ / "category-map.json") << kCategoryMap;
     std::ofstream(dir_ / file) << text;
     Result<mapping::Mapping> m = mapping::Mapping::Load((dir_ / file).string(), {});
     EXPECT_TRUE(m.ok()) << m.status().ToString();
