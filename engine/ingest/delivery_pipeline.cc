@@ -118,7 +118,7 @@ void DeliveryPipeline::MapRecord(const adapters::SourceRecord& record,
     }
     return;
   }
-  Result<MappedOutputs> mapped = MapAndValidate(mapping, conformance_, name_, record);
+  Result<MappedOutputs> mapped = MapAndValidate(mapping, conformance_, name_, record, &memo_);
   if (!mapped.ok()) {
     quarantine(mapped.status().message());
     return;

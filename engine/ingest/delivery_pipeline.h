@@ -14,6 +14,7 @@
 
 #include "adapters/api/adapter.h"
 #include "engine/ingest/adapter_health.h"
+#include "engine/ingest/mapped_record.h"
 #include "engine/ingest/profile_conformance.h"
 #include "engine/ingest/runner_clock.h"
 #include "engine/mapping/mapping.h"
@@ -80,6 +81,7 @@ class DeliveryPipeline final : public adapters::AdapterContext {
   StopSignal& stop_;
   const PipelineStages stages_;
   const ProfileConformance conformance_;
+  mutable ValidationMemo memo_;  // thread-safe itself
   mutable std::mutex mutex_;
   std::string cursor_;
 };

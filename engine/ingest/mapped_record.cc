@@ -4,14 +4,41 @@
 #include <utility>
 
 #include "engine/ingest/identity_mapping.h"
+#include "engine/json/json_writer.h"
 #include "engine/rest/fhir_interaction.h"
 
 namespace fhirengine::ingest {
 
+bool ValidationMemo::Find(const std::string& json, std::vector<validation::Issue>& findings) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(json);
+  if (it == entries_.end()) return false;
+  findings = it->second;
+  ++hits_;
+  return true;
+}
+
+void ValidationMemo::Insert(std::string json, std::vector<validation::Issue> findings) {
+  if (json.size() > kMaxResourceBytes) return;
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = entries_.try_emplace(std::move(json), std::move(findings));
+  if (!inserted) return;
+  order_.push_back(&it->first);
+  if (order_.size() > kMaxEntries) {
+    entries_.erase(*order_.front());
+    order_.pop_front();
+  }
+}
+
+std::size_t ValidationMemo::hits() const {
+  std::lock_guard lock(mutex_);
+  return hits_;
+}
+
 Result<MappedOutputs> MapAndValidate(const mapping::Mapping& mapping,
                                      const ProfileConformance& conformance,
-                                     std::string_view adapter,
-                                     const adapters::SourceRecord& record) {
+                                     std::string_view adapter, const adapters::SourceRecord& record,
+                                     ValidationMemo* memo) {
   FE_CHECK(record.format != adapters::RecordFormat::kFhirDelete);
   Result<std::vector<mapping::MappedResource>> mapped = mapping.Apply(record);
   if (!mapped.ok()) return mapped.status();
@@ -19,16 +46,23 @@ Result<MappedOutputs> MapAndValidate(const mapping::Mapping& mapping,
   out.resources = std::move(mapped).value();
   for (mapping::MappedResource& r : out.resources) {
     SetAdapterSource(r.resource, r.resource.root(), adapter);
-    Result<std::vector<validation::Issue>> structural = rest::ValidateResource(r.resource.root());
-    if (!structural.ok()) {
-      return Internal("validation could not run: " + structural.status().message());
-    }
-    std::vector<validation::Issue> profile = conformance.Check(r.resource.root());
-    for (std::vector<validation::Issue>* list : {&*structural, &profile}) {
-      for (validation::Issue& issue : *list) {
-        issue.message = r.type + "/" + r.id + ": " + issue.message;
-        out.findings.push_back(std::move(issue));
+    std::vector<validation::Issue> findings;
+    std::string text;
+    if (memo != nullptr) text = json::Write(r.resource.root());
+    if (memo == nullptr || !memo->Find(text, findings)) {
+      Result<std::vector<validation::Issue>> structural = rest::ValidateResource(r.resource.root());
+      if (!structural.ok()) {
+        return Internal("validation could not run: " + structural.status().message());
       }
+      findings = std::move(structural).value();
+      std::vector<validation::Issue> profile = conformance.Check(r.resource.root());
+      findings.insert(findings.end(), std::make_move_iterator(profile.begin()),
+                      std::make_move_iterator(profile.end()));
+      if (memo != nullptr) memo->Insert(std::move(text), findings);
+    }
+    for (validation::Issue& issue : findings) {
+      issue.message = r.type + "/" + r.id + ": " + issue.message;
+      out.findings.push_back(std::move(issue));
     }
   }
   out.errors = CountErrors(out.findings);

@@ -6,7 +6,11 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "adapters/api/adapter.h"
@@ -25,13 +29,36 @@ struct MappedOutputs {
   std::size_t errors = 0;  // findings of severity error or fatal
 };
 
-// Maps `record` with `mapping` and validates each output. kInvalidArgument
+// The findings of recently validated resources by their exact JSON text:
+// a source repeats the same structure on every record (a municipal CSV row
+// re-emits its municipality, site and ward), and validation depends only on
+// the resource and the loaded profiles, so an identical resource is not
+// validated again. Bounded (oldest out first); thread-safe.
+class ValidationMemo {
+ public:
+  static constexpr std::size_t kMaxEntries = 4096;
+  static constexpr std::size_t kMaxResourceBytes = 16u << 10;  // larger ones are not kept
+
+  // True and the findings when `json` was validated before.
+  bool Find(const std::string& json, std::vector<validation::Issue>& findings) const;
+  void Insert(std::string json, std::vector<validation::Issue> findings);
+  std::size_t hits() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<validation::Issue>> entries_;
+  std::deque<const std::string*> order_;  // keys, oldest first
+  mutable std::size_t hits_ = 0;
+};
+
+// Maps `record` with `mapping` and validates each output (looking each up
+// in `memo` first, when given). kInvalidArgument
 // with the mapping's message (file, line, field, record) when the record
 // cannot be mapped; kInternal when a validator could not run. REQUIRES:
 // `record` is not a delete.
 Result<MappedOutputs> MapAndValidate(const mapping::Mapping& mapping,
                                      const ProfileConformance& conformance,
-                                     std::string_view adapter,
-                                     const adapters::SourceRecord& record);
+                                     std::string_view adapter, const adapters::SourceRecord& record,
+                                     ValidationMemo* memo = nullptr);
 
 }  // namespace fhirengine::ingest
