@@ -1,6 +1,7 @@
 """The simulator's HTTP server on loopback: each hospital's FHIR API under /{source}/fhir, the
 JSON municipalities under /kommun/{code}/platser, the ground truth at GET /truth, and the
-control endpoints tests drive (/control/admit, pause-source, resume-source, step, write-truth)."""
+control endpoints tests drive (/control/admit, probe-bed, pause-source, resume-source, step,
+write-truth)."""
 
 import http.server
 import json
@@ -146,6 +147,17 @@ class SimulatorHandler(http.server.BaseHTTPRequestHandler):
                         "organization": f"Organization/{src}-H1",
                         "encounter": f"Encounter/{src}-{enc.local_id}",
                         "published": not region.fhir_source(src).paused})
+                if action == "/control/probe-bed":
+                    source, bed_id = params.get("hospital"), params.get("bed")
+                    if not source or not bed_id:
+                        return self._send(400, {"error": "give ?hospital=SOURCE&bed=BED"})
+                    bed = region.simulation.probe_bed(source, bed_id)
+                    return self._send(200, {
+                        "bed": f"Location/{source}-{bed.local_id}",
+                        "ward": f"Location/{source}-{bed.ward.local_id}",
+                        "state": "closed" if bed.op == "STANGD" else "housekeeping",
+                        "events": region.simulation.event_count,
+                        "published": not region.fhir_source(source).paused})
                 if action in ("/control/pause-source", "/control/resume-source"):
                     name = params.get("name")
                     if not name:

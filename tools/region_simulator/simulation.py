@@ -80,6 +80,7 @@ class Simulation:
         self._seq = 0
         self._digest = hashlib.sha256()
         self.event_count = 0
+        self._probe_beds = set()  # (source, bed id) flipped by probe_bed, owned by the caller
         self.events = [] if record_events else None
         self.refused_admissions = 0
         self._encounter_no = {h.source: 1000 for h in layout.hospitals}
@@ -486,3 +487,27 @@ class Simulation:
         enc = self._admit(bed, isolate=False)
         self._schedule_stay(enc, self.now_ms)
         return enc
+
+    def probe_bed(self, source, bed_id):
+        """Flips one bed for latency probes: a free bed (LEDIG) becomes closed (STANGD, suspended)
+        and the probe's own; each later call alternates it between closed and housekeeping
+        (STADNING). A free bed has no pending clean or unblock event, and the simulation admits
+        only to free beds, so the bed stays the caller's. Returns
+        the bed; raises SimulationError for an unknown bed or one in any other state."""
+        hospital = self.layout.hospital_by_source.get(source)
+        if hospital is None:
+            raise SimulationError(f"unknown hospital source '{source}'")
+        bed = next((b for b in hospital.beds if b.local_id == bed_id), None)
+        if bed is None:
+            raise SimulationError(f"hospital '{source}' has no bed '{bed_id}'")
+        owned = self._probe_beds
+        key = (source, bed_id)
+        if key in owned and bed.op == "STANGD":
+            self._set_bed(bed, "STADNING")
+        elif (key in owned and bed.op == "STADNING") or (
+                bed.op == "LEDIG" and bed.status == "active" and bed.encounter is None):
+            owned.add(key)
+            self._set_bed(bed, "STANGD", "suspended")
+        else:
+            raise SimulationError(f"bed '{bed_id}' cannot be probed (it is {bed.op})")
+        return bed
