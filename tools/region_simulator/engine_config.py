@@ -19,7 +19,6 @@ def build_config(region, port, config_path, mappings_dir, with_mappings=True, en
         if with_mappings:
             adapter["mapping"] = rel(os.path.join(mappings_dir, mapping_file))
             adapter["mapping-source"] = source
-            adapter["pseudonym-key"] = PSEUDONYM_KEY
         return adapter
 
     base = f"http://127.0.0.1:{port}"
@@ -57,9 +56,13 @@ def build_config(region, port, config_path, mappings_dir, with_mappings=True, en
                          "paging": {"type": "offset", "offset-param": "offset",
                                     "limit-param": "limit", "page-size": 500}}},
             "municipal-json.json", "kommun"))
-    return {"server": {"host": "127.0.0.1", "port": engine_port},
-            "store": {"database": database},
-            "adapters": adapters}
+    config = {"server": {"host": "127.0.0.1", "port": engine_port},
+              "store": {"database": database},
+              "adapters": adapters}
+    if with_mappings:
+        # One key for the whole engine (docs/adapters.md): the mappings' pseudonyms.
+        config["pseudonym-key"] = PSEUDONYM_KEY
+    return config
 
 
 def write_config(path, config):
