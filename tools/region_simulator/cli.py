@@ -22,7 +22,7 @@ class Runner:
     (an RLock) except run_forever."""
 
     def __init__(self, region, speed, manual_clock, truth_file, truth_interval_s,
-                 export_interval_s):
+                 export_interval_s, duration_s=None):
         self.region = region
         self.lock = threading.RLock()
         self.speed = speed
@@ -30,6 +30,9 @@ class Runner:
         self.truth_file = truth_file
         self.truth_interval_ms = int(truth_interval_s * MS_PER_S)
         self.export_interval_s = export_interval_s
+        # With --duration-s the clock stops there (exports and the server go on).
+        self.end_ms = (None if duration_s is None
+                       else region.simulation.now_ms + int(duration_s * MS_PER_S))
         self._last_truth_ms = None
         self._stop = threading.Event()
 
@@ -68,8 +71,10 @@ class Runner:
         while not self._stop.wait(0.1):
             real_now = time.monotonic()
             with self.lock:
-                self.region.advance_to(sim_start + int((real_now - real_start) * self.speed
-                                                       * MS_PER_S))
+                target = sim_start + int((real_now - real_start) * self.speed * MS_PER_S)
+                if self.end_ms is not None:
+                    target = min(target, self.end_ms)
+                self.region.advance_to(target)
                 if real_now - last_export >= self.export_interval_s:
                     self.region.export_files()
                     last_export = real_now
@@ -90,6 +95,9 @@ def parse_args(argv):
                         help="simulated start, ISO 8601 with zone (default %(default)s)")
     parser.add_argument("--manual-clock", action="store_true",
                         help="time moves only on POST /control/step?seconds=N")
+    parser.add_argument("--duration-s", type=float,
+                        help="stop the clock after this many simulated seconds (the server, "
+                             "exports and truth go on); default: run on")
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default loopback)")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (0 picks a free one)")
     parser.add_argument("--port-file", help="write the chosen port to this file")
@@ -120,6 +128,8 @@ def parse_args(argv):
         args.start_ms = parse_instant(args.start)
     except ValueError:
         parser.error(f"--start '{args.start}' is not an ISO 8601 date-time")
+    if args.duration_s is not None and not 0 <= args.duration_s <= 10 * 366 * 86400:
+        parser.error("--duration-s must be from 0 to ten years")
     if not 1 <= args.scale <= 1000:
         parser.error("--scale must be from 1 to 1000")
     return args
@@ -130,7 +140,7 @@ def main(argv=None):
     region = Region(args.seed, args.start_ms, os.path.abspath(args.drop_dir), scale=args.scale)
     runner = Runner(region, args.speed, args.manual_clock,
                     os.path.abspath(args.truth_file) if args.truth_file else None,
-                    args.truth_interval_s, args.export_interval_s)
+                    args.truth_interval_s, args.export_interval_s, args.duration_s)
     server = start_server(runner, args.host, args.port)
     port = server.server_address[1]
     if args.write_config:
