@@ -256,9 +256,13 @@ class RegionAcceptance(unittest.TestCase):
               file=sys.stderr)
 
     def test_1_paused_sources_go_stale_and_clear(self):
-        # While the simulated week runs (sources export and change), once every source is fresh.
-        self.wait_for("every source fresh", lambda: (
-            not self.summary()["region"]["stale"], self.summary()["sources"]), QUIET_TIMEOUT_S)
+        # While the simulated week runs (sources export and change), once the engine has read
+        # every bed of the region and every source is fresh.
+        def ready():
+            summary = self.summary()
+            return (summary["region"]["beds"]["total"] == 1474 and not summary["region"]["stale"],
+                    f"beds {summary['region']['beds']}, sources {summary['sources']}")
+        self.wait_for("every bed read and every source fresh", ready, QUIET_TIMEOUT_S)
         for name in PAUSED:
             status, body = http("POST", f"{self.sim}/control/pause-source?name={name}")
             self.assertEqual(status, 200, body)
@@ -276,7 +280,9 @@ class RegionAcceptance(unittest.TestCase):
                 return (stale == set(PAUSED) and stale_orgs == expected_orgs
                         and summary["region"]["stale"]), \
                     f"stale sources {sorted(stale)}, organizations {sorted(stale_orgs)}, " \
-                    f"region {summary['region']['stale']}"
+                    f"region {summary['region']['stale']}; not flagged: " + "; ".join(
+                        f"{ref} sources {orgs[ref]['sources']} beds {orgs[ref]['beds']['total']}"
+                        for ref in sorted(expected_orgs - stale_orgs) if ref in orgs)
             self.wait_for("the paused sources and their nodes flagged stale", flagged, 30)
             summary = self.summary()
             organizations = {c["reference"]: c for c in summary["region"]["children"]}
