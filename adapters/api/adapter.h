@@ -105,6 +105,10 @@ struct PollOutcome {
   // The round stopped early with more to fetch (a bound on one round):
   // poll again without waiting for the interval.
   bool more = false;
+  // The round heard from the source. A drop folder whose poll found no new
+  // file says nothing about its source (a stopped export looks the same):
+  // false, so the source's freshness does not move (docs/capacity.md).
+  bool received = true;
 };
 
 // One configured source. Created by its type's factory from a validated

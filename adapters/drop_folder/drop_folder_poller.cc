@@ -116,6 +116,7 @@ DropFolderPoller::DropFolderPoller(DropFolderSettings settings,
 
 PollOutcome DropFolderPoller::Poll(AdapterContext& ctx) {
   PollOutcome outcome;
+  outcome.received = false;  // until a new file is found
   Result<DropCursor> parsed = DropCursor::Parse(ctx.committed_cursor());
   DropCursor cursor;
   if (parsed.ok()) {
@@ -149,6 +150,7 @@ PollOutcome DropFolderPoller::Poll(AdapterContext& ctx) {
       continue;
     }
     if (!file.settled) continue;
+    outcome.received = true;  // a file not finished before: the source exported
     DropFileEntry next{file.name, file.size, file.mtime_ns, "", 0, false};
     if (file.size > folder_.settings().max_file_bytes) {
       sink.RejectWhole({file.name,

@@ -244,7 +244,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
         capacity::SourceStatus s;
         s.name = h.name;
         s.state = std::string(ingest::StateName(h.state));
-        s.last_success_ms = h.last_success_ms;
+        // Freshness: the last poll that heard from the source (a drop
+        // folder's last file), not one that found nothing.
+        s.last_success_ms = h.last_received_ms;
         if (auto it = stale_after_ms.find(h.name); it != stale_after_ms.end()) {
           s.stale_after_ms = it->second;
         }

@@ -37,9 +37,10 @@ void AdapterHealth::SetState(AdapterState state) {
   state_ = state;
 }
 
-void AdapterHealth::RecordSuccess(std::int64_t now_ms) {
+void AdapterHealth::RecordSuccess(std::int64_t now_ms, bool received) {
   std::lock_guard lock(mutex_);
   last_success_ms_ = now_ms;
+  if (received) last_received_ms_ = now_ms;
   last_error_.clear();
 }
 
@@ -81,6 +82,7 @@ HealthSnapshot AdapterHealth::Snapshot(std::int64_t now_ms) const {
   s.type = type_;
   s.state = state_;
   s.last_success_ms = last_success_ms_;
+  s.last_received_ms = last_received_ms_;
   s.last_error = last_error_;
   if (newest_source_ms_) s.lag_ms = std::max<std::int64_t>(0, now_ms - *newest_source_ms_);
   std::uint64_t records = 0;

@@ -25,11 +25,14 @@ struct HealthSnapshot {
   std::string type;
   AdapterState state = AdapterState::kStarting;
   std::optional<std::int64_t> last_success_ms;  // Unix epoch ms
-  std::string last_error;                       // empty: none since the last success
-  std::optional<std::int64_t> lag_ms;           // now - newest source_time_ms seen
-  double records_per_second = 0;                // over the recent window
-  std::uint64_t errors = 0;                     // failed polls and deliveries
-  std::uint64_t stored = 0;                     // records by outcome, since start
+  // The last successful poll that received something from the source (for
+  // a drop folder: a file); the source's freshness. Unix epoch ms.
+  std::optional<std::int64_t> last_received_ms;
+  std::string last_error;              // empty: none since the last success
+  std::optional<std::int64_t> lag_ms;  // now - newest source_time_ms seen
+  double records_per_second = 0;       // over the recent window
+  std::uint64_t errors = 0;            // failed polls and deliveries
+  std::uint64_t stored = 0;            // records by outcome, since start
   std::uint64_t unchanged = 0;
   std::uint64_t deleted = 0;
   std::uint64_t quarantined = 0;
@@ -50,7 +53,8 @@ class AdapterHealth {
                 std::int64_t started_ms);
 
   void SetState(AdapterState state);
-  void RecordSuccess(std::int64_t now_ms);
+  // `received`: the poll heard from the source (PollOutcome::received).
+  void RecordSuccess(std::int64_t now_ms, bool received = true);
   // `message` is kept as valid UTF-8, at most kMaxErrorBytes.
   void RecordError(std::string message, std::int64_t now_ms);
   static constexpr std::size_t kMaxErrorBytes = 4096;
@@ -73,6 +77,7 @@ class AdapterHealth {
   mutable std::mutex mutex_;
   AdapterState state_ = AdapterState::kStarting;
   std::optional<std::int64_t> last_success_ms_;
+  std::optional<std::int64_t> last_received_ms_;
   std::string last_error_;
   std::optional<std::int64_t> newest_source_ms_;
   std::uint64_t errors_ = 0, stored_ = 0, unchanged_ = 0, deleted_ = 0, quarantined_ = 0,

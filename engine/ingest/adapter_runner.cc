@@ -64,7 +64,7 @@ void AdapterRunner::Run() {
     std::chrono::milliseconds wait{0};
     if (outcome.status.ok()) {
       failures = 0;
-      health_.RecordSuccess(clock_.NowMs());
+      health_.RecordSuccess(clock_.NowMs(), outcome.received);
       health_.SetState(AdapterState::kIdle);
       if (!outcome.more) wait = options_.poll_interval;
     } else {

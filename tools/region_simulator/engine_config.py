@@ -9,7 +9,8 @@ PSEUDONYM_KEY = "${FHIR_ENGINE_PSEUDONYM_KEY}"
 
 
 def build_config(region, port, config_path, mappings_dir, with_mappings=True, engine_port=8080,
-                 database="fhir-engine.db", poll_interval_s=5, stale_after_s=60):
+                 database="fhir-engine.db", poll_interval_s=5, stale_after_s=60,
+                 drop_stale_after_s=None):
     config_dir = os.path.dirname(os.path.abspath(config_path))
 
     def rel(path):
@@ -45,7 +46,7 @@ def build_config(region, port, config_path, mappings_dir, with_mappings=True, en
                              "key-xpath": "concat(@kommun, '|', @enhet, '|', @nr)"})
         adapters.append(mapped({
             "name": drop.name, "type": drop.kind, "poll-interval-s": poll_interval_s,
-            "stale-after-s": stale_after_s, "settings": settings},
+            "stale-after-s": drop_stale_after_s or stale_after_s, "settings": settings},
             f"municipal-{drop.dialect}.json", "kommun"))
     for source in region.json_sources:
         adapters.append(mapped({

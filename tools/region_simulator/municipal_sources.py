@@ -47,6 +47,9 @@ class MunicipalSource:
             self.last_change_ms = now_ms
 
 
+DEFAULT_SCHEDULED_EXPORT_MS = 15 * 60 * 1000
+
+
 class DropFolderSource:
     """A drop folder the csv-file or xml-file adapter reads: one file per municipality per
     export, each a full snapshot of its places, named so byte order is write order."""
@@ -68,6 +71,11 @@ class DropFolderSource:
         self.keep_superseded_s = 120
         self._superseded = []
         self._latest = {}
+        # Exports are scheduled: a municipality's snapshot is written again, unchanged, when its
+        # last file is this many simulated ms old, so the engine sees an active source as fresh
+        # (a drop folder's freshness is its last file). None: only on change.
+        self.scheduled_ms = DEFAULT_SCHEDULED_EXPORT_MS
+        self._last_file_ms = {}
 
     @property
     def last_change_ms(self):
@@ -75,15 +83,20 @@ class DropFolderSource:
         return max(times) if times else None
 
     def export(self, now_ms):
-        """Writes a file for every municipality whose places changed since its last file
-        (nothing while paused). Returns the paths written."""
+        """Writes a file for every municipality whose places changed since its last file, or
+        whose last file is scheduled_ms old (nothing while paused). Returns the paths written."""
         if self.paused:
             return []
         written = []
         os.makedirs(self.folder, exist_ok=True)
         for member in self.members:
-            if not member.publish(now_ms):
+            changed = member.publish(now_ms)
+            last_file = self._last_file_ms.get(member.code)
+            due = (self.scheduled_ms is not None and last_file is not None
+                   and now_ms - last_file >= self.scheduled_ms)
+            if not changed and not due:
                 continue
+            self._last_file_ms[member.code] = now_ms
             self._file_no += 1
             final = os.path.join(self.folder, f"platser-{member.code}-{self._file_no:09d}."
                                               f"{self.dialect}")

@@ -181,6 +181,18 @@ TEST(AdapterRunnerTest, StopCancelsAndJoins) {
   EXPECT_EQ(f.health.Snapshot(f.clock.NowMs()).state, AdapterState::kStopped);
 }
 
+TEST(AdapterRunnerTest, APollThatReceivedNothingDoesNotRefreshTheSource) {
+  Fixture f;
+  adapters::PollOutcome nothing = Ok();
+  nothing.received = false;  // a drop folder with no new file
+  auto runner = f.Make({Ok(), nothing, nothing});
+  const std::int64_t first = f.clock.NowMs();
+  runner->Run();
+  const HealthSnapshot s = f.health.Snapshot(f.clock.NowMs());
+  EXPECT_EQ(s.last_success_ms, first + 60'000);  // the polls succeeded
+  EXPECT_EQ(s.last_received_ms, first);          // but only the first heard from the source
+}
+
 TEST(AdapterHealthTest, LagRateAndStaleness) {
   AdapterHealth h("a", "t", 60'000, 0);
   h.RecordDelivery({.stored = 30, .unchanged = 0, .deleted = 0, .quarantined = 0}, 50'000, 60'000);

@@ -83,6 +83,25 @@ class DropFiles(unittest.TestCase):
     def test_a_new_file_is_written_only_when_places_changed(self):
         self.assertEqual(self.region.export_files(), [])
 
+    def test_an_unchanged_snapshot_is_exported_again_on_schedule(self):
+        region = make_region(seed=9)
+        for drop in region.drop_sources:
+            drop.scheduled_ms = 15 * 60 * 1000
+        region.export_files()
+        region.advance_to(START_MS + 60 * 1000)
+        for drop in region.drop_sources:  # nothing has changed since: freeze the live state
+            for member in drop.members:
+                member.live_records = (lambda m=member: dict(m.published))
+        self.assertEqual(region.export_files(), [])  # not due yet
+        region.simulation.now_ms = START_MS + 15 * 60 * 1000
+        again = region.export_files()
+        members = sum(len(drop.members) for drop in region.drop_sources)
+        self.assertEqual(len(again), members)  # every municipality, content unchanged
+        paused = region.drop_sources[0]
+        paused.paused = True
+        region.simulation.now_ms = START_MS + 30 * 60 * 1000
+        self.assertEqual(len(region.export_files()), members - len(paused.members))
+
 
 class HttpSources(unittest.TestCase):
     @classmethod

@@ -57,6 +57,7 @@ TEST_F(CsvFileAdapterTest, ReadsRowsWithKeysAndTimestampsOnce) {
   RecordingContext ctx;
   PollOutcome outcome = adapter->Poll(ctx);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  EXPECT_TRUE(outcome.received) << "a new file is news from the source";
   std::vector<SourceRecord> records = ctx.Records();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_TRUE(ctx.Rejected().empty());
@@ -75,6 +76,7 @@ TEST_F(CsvFileAdapterTest, ReadsRowsWithKeysAndTimestampsOnce) {
   outcome = adapter->Poll(ctx);
   ASSERT_TRUE(outcome.status.ok());
   EXPECT_TRUE(ctx.Records().empty()) << "a file is read once";
+  EXPECT_FALSE(outcome.received) << "a poll that finds no new file says nothing of the source";
 }
 
 TEST_F(CsvFileAdapterTest, KeysOfSeveralColumnsStayDistinctWhenValuesHoldTheSeparator) {
