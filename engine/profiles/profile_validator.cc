@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "engine/fhir/type_model.h"
+#include "engine/fhirpath/element_invariants.h"
 #include "engine/json/json_writer.h"
 
 namespace fhirengine::profiles {
@@ -13,6 +14,8 @@ namespace internal {
 struct CompiledConstraint {
   const Constraint* constraint = nullptr;
   const fhirpath::Expression* expression = nullptr;  // nullptr: did not compile
+  // ele-1 with its standard text: checked natively (same verdicts).
+  fhirpath::ElementInvariant native = fhirpath::ElementInvariant::kNone;
 };
 
 struct Node {
@@ -142,6 +145,7 @@ struct Walk {
   void Reference(const Node& n, const json::Value& v, const std::string& path);
   void Invariants(const Node& n, const json::Value& v, const std::string& path,
                   const fhir::TypeDef* td);
+  void Failed(const Constraint& c, const std::string& path);
 };
 
 bool KindFits(std::string_view code, const json::Value& v) {
@@ -394,12 +398,19 @@ void Walk::Invariants(const Node& n, const json::Value& v, const std::string& pa
                       const fhir::TypeDef* td) {
   if (n.constraints.empty()) return;
   fhirpath::Node node{&v, nullptr, td, &resource};
-  fhirpath::Collection input{fhirpath::Item::FromNode(node)};
+  std::optional<fhirpath::Collection> input;  // built for the first FHIRPath-evaluated one
   fhirpath::EvaluationContext ctx;
   ctx.resource = &resource;
   for (const internal::CompiledConstraint& c : n.constraints) {
     if (c.expression == nullptr) continue;
-    Result<fhirpath::Collection> r = fhirpath::EvaluateCollection(*c.expression, input, ctx);
+    if (c.native != fhirpath::ElementInvariant::kNone) {
+      if (std::optional<bool> verdict = fhirpath::CheckElementInvariant(c.native, node, model)) {
+        if (!*verdict) Failed(*c.constraint, path);
+        continue;
+      }
+    }
+    if (!input) input.emplace(1, fhirpath::Item::FromNode(node));
+    Result<fhirpath::Collection> r = fhirpath::EvaluateCollection(*c.expression, *input, ctx);
     // Only a false result fails: an empty one (ref-1 on a Reference that has
     // only a display: "{}.not() or ..." is empty) does not, as in the HL7
     // reference validator, which the official examples are checked with.
@@ -411,11 +422,14 @@ void Walk::Invariants(const Node& n, const json::Value& v, const std::string& pa
           "constraint " + c.constraint->key + " could not be evaluated: " + ok.status().message());
       continue;
     }
-    if (*ok) continue;
-    const bool error = c.constraint->severity == "error";
-    Report(error ? Severity::kError : Severity::kWarning, IssueType::kInvariant, path,
-           "constraint " + c.constraint->key + " failed: " + c.constraint->human);
+    if (!*ok) Failed(*c.constraint, path);
   }
+}
+
+void Walk::Failed(const Constraint& c, const std::string& path) {
+  const bool error = c.severity == "error";
+  Report(error ? Severity::kError : Severity::kWarning, IssueType::kInvariant, path,
+         "constraint " + c.key + " failed: " + c.human);
 }
 
 }  // namespace
@@ -472,7 +486,8 @@ const CompiledProfile* ProfileValidator::Compile(std::string_view url) {
         }
         it = expressions_.emplace(c.expression, std::move(*e)).first;
       }
-      n->constraints.push_back({&c, &it->second});
+      n->constraints.push_back(
+          {&c, &it->second, fhirpath::FindElementInvariant(c.key, c.expression)});
     }
     if (n->children.empty() && n->e->types.size() == 1 && n->e != &model->snapshot[0]) {
       const TypeRef& t = n->e->types[0];
