@@ -83,6 +83,15 @@ for f in type-model.json search-parameters.json; do
     exit 1
   fi
 done
+rm -rf build/r4-base.definitions && mkdir -p build/r4-base.definitions
+python3 tools/derive_profile_base.py build/r4-examples/package fhir-profiles/regional/snapshots \
+  build/r4-base.definitions >/dev/null
+if ! diff -rq --exclude=README.md build/r4-base.definitions fhir-profiles/r4-base/definitions; then
+  echo "run-tests: fhir-profiles/r4-base/definitions is not what tools/derive_profile_base.py derives;" \
+    "regenerate: tools/derive_profile_base.py build/r4-examples/package" \
+    "fhir-profiles/regional/snapshots fhir-profiles/r4-base/definitions" >&2
+  exit 1
+fi
 echo "fhir-profiles/r4-base/ is up to date"
 
 begin "build with AddressSanitizer + UBSan (build-asan/)"
