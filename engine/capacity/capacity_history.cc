@@ -166,7 +166,9 @@ Result<std::size_t> CapacityHistory::Prune() {
     std::vector<store::WriteOp> batch;
     for (const store::Hit& h : *old) {
       store::WriteOp op;
-      op.kind = store::WriteKind::kDelete;
+      // Gone with every version: snapshots past retention must not grow the
+      // database as tombstones and history rows.
+      op.kind = store::WriteKind::kPurge;
       op.type = h.type;
       op.id = h.id;
       batch.push_back(std::move(op));

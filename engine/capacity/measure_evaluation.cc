@@ -175,19 +175,33 @@ void MeasureEvaluator::HandleOperation(const rest::OperationCall& call,
   if (subject == nullptr) subject = report->root().Find("reporter");
   const json::Value* ref = subject != nullptr ? subject->Find("reference") : nullptr;
   const std::string subject_ref = ref != nullptr ? std::string(ref->text()) : std::string();
-  store::WriteOp op = ReportWrite(*report, LatestReportId(call.id, subject_ref), kLatestTag);
+  // Stored as the latest only when the caller may write MeasureReports (a
+  // read-only token gets the report, unstored) and never for HEAD.
+  const bool may_store =
+      !call.head && (!call.allows || (call.allows("MeasureReport", rest::AccessRight::kCreate) &&
+                                      call.allows("MeasureReport", rest::AccessRight::kUpdate)));
+  if (!may_store) return done(std::move(report));
+  const std::string id = LatestReportId(call.id, subject_ref);
+  // One version only: the latest replaces the previous one with no history
+  // (a dashboard evaluating every few seconds must not grow the database).
+  store::WriteOp purge;
+  purge.kind = store::WriteKind::kPurge;
+  purge.type = "MeasureReport";
+  purge.id = id;
+  store::WriteOp op = ReportWrite(*report, id, kLatestTag);
   auto shared = std::make_shared<json::Document>(std::move(report).value());
-  store_.Submit({std::move(op)}, [shared, done = std::move(done)](
-                                     Result<std::vector<store::WriteResult>> written) {
-    if (!written.ok()) {
-      return done(Status(StatusCode::kUnavailable,
-                         "the report could not be stored: " + written.status().message()));
-    }
-    // Answer with what was stored (id and meta set).
-    Result<json::Document> stored = json::Parse(written->front().json);
-    if (!stored.ok()) return done(Internal("stored report does not parse"));
-    done(std::move(stored).value());
-  });
+  store_.Submit(
+      {std::move(purge), std::move(op)},
+      [shared, done = std::move(done)](Result<std::vector<store::WriteResult>> written) {
+        if (!written.ok()) {
+          return done(Status(StatusCode::kUnavailable,
+                             "the report could not be stored: " + written.status().message()));
+        }
+        // Answer with what was stored (id and meta set).
+        Result<json::Document> stored = json::Parse(written->back().json);
+        if (!stored.ok()) return done(Internal("stored report does not parse"));
+        done(std::move(stored).value());
+      });
 }
 
 std::string SubjectKey(const std::string& subject) {

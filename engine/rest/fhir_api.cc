@@ -1083,6 +1083,10 @@ void RunOperation(const Context& ctx, const OperationHandler& handler, Operation
     }
   }
   call.params = CriteriaOf(target.query);
+  call.head = req.method == "HEAD";
+  call.allows = [access = ctx.access](const std::string& type, AccessRight right) {
+    return access == nullptr || !access->MissingScope(type, right).has_value();
+  };
   handler(call, [ctx, responder](Result<json::Document> result) {
     auto shared = std::make_shared<Result<json::Document>>(std::move(result));
     responder.resume([ctx, responder, shared] {

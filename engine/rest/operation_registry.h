@@ -12,6 +12,7 @@
 
 #include "engine/core/status.h"
 #include "engine/json/json_value.h"
+#include "engine/rest/access_policy.h"
 #include "engine/rest/route.h"
 
 namespace fhirengine::rest {
@@ -29,6 +30,11 @@ struct OperationCall {
   std::string id;  // instance level only
   std::string name;
   std::vector<QueryParam> params;  // the URL's, without _format and _pretty
+  // A HEAD request: answer as for GET, but change nothing.
+  bool head = false;
+  // Whether the caller's token allows `right` on `type` (always true with
+  // auth off): an operation that writes besides answering checks it.
+  std::function<bool(const std::string& type, AccessRight right)> allows;
 };
 
 // Answers an operation: calls `done` exactly once, from any thread, with the

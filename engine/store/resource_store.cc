@@ -183,6 +183,27 @@ Result<WriteResult> internal::StoreImpl::ApplyOp(WriteOp& op) {
   WriteResult result;
   result.type = op.type;
   result.id = op.id;
+  if (op.kind == WriteKind::kPurge) {
+    result.deleted = true;
+    if (!current.has_value()) {  // nothing to purge: a success that changed nothing
+      result.unchanged = true;
+      return result;
+    }
+    SQLite::Statement& del = *delete_index;
+    del.reset();
+    del.bind(1, current_rid);
+    del.exec();
+    SQLite::Statement history(*writer_db, "DELETE FROM resource_history WHERE type=? AND id=?");
+    history.bind(1, op.type);
+    history.bind(2, op.id);
+    history.exec();
+    SQLite::Statement row(*writer_db, "DELETE FROM resource WHERE rid=?");
+    row.bind(1, current_rid);
+    row.exec();
+    result.version = current->version;
+    result.last_updated_ms = current->last_updated_ms;
+    return result;
+  }
   if (op.kind == WriteKind::kDelete) {
     if (!exists) {  // deleting nothing is a success with no new version (FHIR)
       result.deleted = true;

@@ -52,10 +52,14 @@ struct StoredResource {
   std::string json;  // the resource as stored (canonical JSON, meta set); empty when deleted
 };
 
-// kPut and kDelete write resources. kSetCursor and kQuarantine write an
-// adapter's sync state beside them, so an adapter's cursor and quarantined
-// records commit in the same transaction as the resources they cover.
-enum class WriteKind { kPut, kDelete, kSetCursor, kQuarantine };
+// kPut and kDelete write resources. kPurge removes a resource with every
+// version and index row, leaving nothing (for data the engine makes and
+// retires itself, such as capacity snapshots past their retention; never
+// from the FHIR API, where history is kept). kSetCursor and kQuarantine
+// write an adapter's sync state beside them, so an adapter's cursor and
+// quarantined records commit in the same transaction as the resources they
+// cover.
+enum class WriteKind { kPut, kDelete, kPurge, kSetCursor, kQuarantine };
 
 // One write in a batch. For kPut, `json` is the complete resource (its meta
 // is set by the caller to the version and time the store reports back:

@@ -213,6 +213,16 @@ TEST_F(CapacityFhirTest, PrunesSnapshotsOlderThanTheRetention) {
   Result<std::size_t> pruned = history.Prune();
   ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
   EXPECT_EQ(*pruned, 4u);
+  // Purged, not deleted: no tombstones or old versions are left to grow the
+  // database (2 snapshots of 4 reports were written, 4 remain).
+  Result<std::vector<store::StoredResource>> versions =
+      store_->History({.type = "MeasureReport", .count = 100});
+  ASSERT_TRUE(versions.ok());
+  std::size_t snapshot_versions = 0;
+  for (const store::StoredResource& v : *versions) {
+    snapshot_versions += v.json.find("capacity-snapshot") != std::string::npos || v.deleted;
+  }
+  EXPECT_EQ(snapshot_versions, 4u);
   Result<std::string> left = history.PointsJson(48, "");
   ASSERT_TRUE(left.ok());
   EXPECT_EQ(left->find("2023-11-14T22:13:20"), std::string::npos) << *left;

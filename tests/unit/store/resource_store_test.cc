@@ -88,6 +88,36 @@ TEST_F(ResourceStoreTest, DeleteLeavesATombstoneAndHistory) {
   EXPECT_EQ((*history)[1].json, R"({"v":1})");
 }
 
+TEST_F(ResourceStoreTest, PurgeRemovesEveryVersionAndIndexRow) {
+  WriteOp first = Put("p", R"({"v":1})");
+  first.index.push_back(IndexRow{.param = "status", .value = "active"});
+  ASSERT_TRUE(store_->Write({first}).ok());
+  ASSERT_TRUE(store_->Write({Put("p", R"({"v":2})")}).ok());
+  ASSERT_TRUE(store_->Write({Put("kept", R"({"v":1})")}).ok());
+  WriteOp purge;
+  purge.kind = WriteKind::kPurge;
+  purge.type = "Location";
+  purge.id = "p";
+  Result<std::vector<WriteResult>> purged = store_->Write({purge});
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_TRUE((*purged)[0].deleted);
+  EXPECT_FALSE((*purged)[0].unchanged);
+  EXPECT_EQ(store_->Read("Location", "p").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->ReadVersion("Location", "p", 1).status().code(), StatusCode::kNotFound);
+  Result<std::vector<StoredResource>> history = store_->History({.type = "Location", .id = "p"});
+  ASSERT_TRUE(history.ok());
+  EXPECT_TRUE(history->empty());
+  EXPECT_EQ(store_->Count("Location").value(), 1);
+  // Purging what is not there changes nothing; the id can be used afresh.
+  Result<std::vector<WriteResult>> again = store_->Write({purge});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)[0].unchanged);
+  Result<std::vector<WriteResult>> reused = store_->Write({Put("p", R"({"v":3})")});
+  ASSERT_TRUE(reused.ok());
+  EXPECT_EQ((*reused)[0].version, 1);
+  EXPECT_TRUE((*reused)[0].created);
+}
+
 TEST_F(ResourceStoreTest, SkipIfUnchangedMakesRedeliveryIdempotent) {
   auto stamped = [](const std::string& body) {
     WriteOp op = Put("a", "");
