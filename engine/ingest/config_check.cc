@@ -6,6 +6,8 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -93,6 +95,14 @@ void Substitute(rapidjson::Value& value, rapidjson::Document::AllocatorType& all
 std::int64_t IntOr(const rapidjson::Value& object, const char* key, std::int64_t fallback) {
   auto m = object.FindMember(key);
   return m != object.MemberEnd() && m->value.IsInt64() ? m->value.GetInt64() : fallback;
+}
+
+// A number of seconds (integer or decimal) as whole milliseconds, rounded.
+std::chrono::milliseconds MillisecondsOr(const rapidjson::Value& object, const char* key,
+                                         std::chrono::milliseconds fallback) {
+  auto m = object.FindMember(key);
+  if (m == object.MemberEnd() || !m->value.IsNumber()) return fallback;
+  return std::chrono::milliseconds(std::llround(m->value.GetDouble() * 1000.0));
 }
 
 std::string ResolvePath(const std::string& config_dir, const std::string& path) {
@@ -219,7 +229,7 @@ void CheckAdapters(const rapidjson::Value& root, const std::string& config_dir,
     auto enabled = entry.FindMember("enabled");
     out.enabled =
         enabled == entry.MemberEnd() || !enabled->value.IsBool() || enabled->value.GetBool();
-    out.poll_interval = std::chrono::seconds(IntOr(entry, "poll-interval-s", 30));
+    out.poll_interval = MillisecondsOr(entry, "poll-interval-s", std::chrono::milliseconds(30'000));
     out.stale_after = std::chrono::seconds(IntOr(entry, "stale-after-s", 900));
     out.max_backoff = std::chrono::seconds(IntOr(entry, "max-backoff-s", 300));
     Result<json::Document> parsed = json::Parse(Text(settings));

@@ -26,7 +26,7 @@ struct AdapterEntry {
   std::string name;
   std::string type;
   bool enabled = true;
-  std::chrono::seconds poll_interval{30};
+  std::chrono::milliseconds poll_interval{30'000};  // poll-interval-s, decimals allowed
   std::chrono::seconds stale_after{900};
   std::chrono::seconds max_backoff{300};     // cap of the jittered back-off after failures
   std::shared_ptr<json::Document> settings;  // an object (empty when absent)

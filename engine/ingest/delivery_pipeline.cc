@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/core/log.h"
@@ -160,17 +161,39 @@ Result<adapters::DeliveryReport> DeliveryPipeline::Deliver(adapters::SourceBatch
   }
   std::optional<std::int64_t> newest_source_ms;
   Warnings warnings;
+  // What the memo learns once the batch committed: the records that were
+  // stored whole (not quarantined), and the keys that were deleted.
+  std::vector<std::pair<std::string, RecordMemo::Fingerprint>> remember;
+  std::vector<std::string> forget;
+  std::unordered_set<std::string> mapped_keys;  // a key seen twice: the later one always goes
+  std::size_t skipped = 0;
   for (const adapters::SourceRecord& record : batch.records) {
     if (record.source_time_ms &&
         (!newest_source_ms || *record.source_time_ms > *newest_source_ms)) {
       newest_source_ms = record.source_time_ms;
     }
-    if (stages_.mapping != nullptr) {
-      MapRecord(record, ops, report, warnings);
+    const std::optional<RecordMemo::Fingerprint> fingerprint = RecordMemo::Of(record);
+    if (fingerprint && !mapped_keys.contains(record.key) &&
+        committed_.Unchanged(record.key, *fingerprint)) {
+      ++skipped;  // the same content as last committed: no mapping, no write
       continue;
     }
+    if (!record.key.empty()) mapped_keys.insert(record.key);
+    if (record.format == adapters::RecordFormat::kFhirDelete && !record.key.empty()) {
+      forget.push_back(record.key);
+    }
+    const std::size_t quarantined_before = report.quarantined;
+    if (stages_.mapping != nullptr) {
+      MapRecord(record, ops, report, warnings);
+      if (fingerprint && report.quarantined == quarantined_before) {
+        remember.emplace_back(record.key, *fingerprint);
+      }
+      continue;
+    }
+    if (fingerprint) remember.emplace_back(record.key, *fingerprint);  // undone below if not stored
     Result<MappedRecord> mapped = MapIdentity(record, name_);
     if (!mapped.ok()) {
+      if (fingerprint) remember.pop_back();
       ops.push_back(
           QuarantineOp(name_, record.locator, mapped.status().message(), RecordText(record)));
       ++report.quarantined;
@@ -189,6 +212,7 @@ Result<adapters::DeliveryReport> DeliveryPipeline::Deliver(adapters::SourceBatch
     Result<std::vector<validation::Issue>> issues = rest::ValidateResource(mapped->resource.root());
     if (!issues.ok()) return issues.status();
     if (!issues->empty()) {
+      if (fingerprint) remember.pop_back();
       json::Document doc;
       const json::Value outcome = validation::ToOperationOutcome(*issues, doc);
       ops.push_back(QuarantineOp(name_, record.locator, json::Write(outcome), RecordText(record)));
@@ -221,6 +245,8 @@ Result<adapters::DeliveryReport> DeliveryPipeline::Deliver(adapters::SourceBatch
       ++report.deleted;
     }
   }
+  report.unchanged += skipped;
+  committed_.Committed(remember, forget);
   if (sets_cursor) {
     std::lock_guard lock(mutex_);
     cursor_ = std::move(batch.cursor);

@@ -1,6 +1,7 @@
 // The engine's side of the delivery contract: an AdapterContext whose
-// Deliver maps each record (the adapter's declarative mapping, or the
-// identity mapping), validates what it maps to like a REST PUT and against
+// Deliver skips records whose content is the one last committed under their
+// key (record_memo.h), maps the others (the adapter's declarative mapping, or
+// the identity mapping), validates what it maps to like a REST PUT and against
 // the profiles in its meta.profile, and writes the resources, the
 // quarantined records and the adapter's cursor in ONE store batch; it
 // returns only after that batch committed.
@@ -16,6 +17,7 @@
 #include "engine/ingest/adapter_health.h"
 #include "engine/ingest/mapped_record.h"
 #include "engine/ingest/profile_conformance.h"
+#include "engine/ingest/record_memo.h"
 #include "engine/ingest/runner_clock.h"
 #include "engine/mapping/mapping.h"
 #include "engine/profiles/profile_registry.h"
@@ -82,6 +84,7 @@ class DeliveryPipeline final : public adapters::AdapterContext {
   const PipelineStages stages_;
   const ProfileConformance conformance_;
   mutable ValidationMemo memo_;  // thread-safe itself
+  RecordMemo committed_;         // thread-safe itself
   mutable std::mutex mutex_;
   std::string cursor_;
 };

@@ -131,7 +131,7 @@ def parse_args(argv):
                         help="where the shipped mappings are (default the repository's)")
     parser.add_argument("--no-mappings", action="store_true",
                         help="write the config without mappings (identity: Basic records)")
-    parser.add_argument("--poll-interval-s", type=int, default=5,
+    parser.add_argument("--poll-interval-s", type=float, default=5,
                         help="the adapters' poll interval in the written config")
     parser.add_argument("--stale-after-s", type=int, default=60,
                         help="the adapters' stale-after-s in the written config")

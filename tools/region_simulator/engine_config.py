@@ -12,6 +12,9 @@ def build_config(region, port, config_path, mappings_dir, with_mappings=True, en
                  database="fhir-engine.db", poll_interval_s=5, stale_after_s=60,
                  drop_stale_after_s=None):
     config_dir = os.path.dirname(os.path.abspath(config_path))
+    # Whole seconds stay integers; the engine takes decimals down to 0.1 s.
+    if float(poll_interval_s).is_integer():
+        poll_interval_s = int(poll_interval_s)
 
     def rel(path):
         return os.path.relpath(os.path.abspath(path), config_dir)

@@ -68,6 +68,25 @@ TEST(ConfigCheckTest, AGoodFileHasNoProblemsAndYieldsTheAdapters) {
   EXPECT_EQ(check.ingest.config_dir, "/etc/fe");
 }
 
+TEST(ConfigCheckTest, APollIntervalMayBeADecimalDownToATenthOfASecond) {
+  adapters::AdapterRegistry registry = Registry();
+  ConfigCheck check = CheckConfig(
+      R"({"adapters": [{"name": "muni", "type": "csv-file", "poll-interval-s": 0.25,
+          "settings": {"folder": "drop", "delimiter": ";"}}]})",
+      "/etc/fe", registry, Env({}));
+  EXPECT_TRUE(check.problems.empty()) << Lines(check)[0];
+  ASSERT_EQ(check.ingest.adapters.size(), 1u);
+  EXPECT_EQ(check.ingest.adapters[0].poll_interval, std::chrono::milliseconds(250));
+
+  ConfigCheck too_short = CheckConfig(
+      R"({"adapters": [{"name": "muni", "type": "csv-file", "poll-interval-s": 0.05,
+          "settings": {"folder": "drop", "delimiter": ";"}}]})",
+      "/etc/fe", registry, Env({}));
+  ASSERT_FALSE(too_short.problems.empty());
+  EXPECT_NE(Lines(too_short)[0].find("poll-interval-s"), std::string::npos) << Lines(too_short)[0];
+  EXPECT_NE(Lines(too_short)[0].find("minimum"), std::string::npos) << Lines(too_short)[0];
+}
+
 TEST(ConfigCheckTest, TheBackOffCapIsConfigurablePerAdapter) {
   adapters::AdapterRegistry registry = Registry();
   ConfigCheck check = CheckConfig(
