@@ -2,6 +2,7 @@
 #include "engine/fhirpath/navigation.h"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 namespace fhirengine::fhirpath::internal {
@@ -57,6 +58,38 @@ const json::Value* FindTwin(const json::Value& object, std::string_view name) {
   return object.Find(key);
 }
 
+// The R4 data type a choice element's JSON name ends in ("String" of
+// valueString is string, "Coding" of valueCoding is Coding), or nullptr.
+const fhir::TypeDef* ChoiceSuffixType(std::string_view suffix, const fhir::TypeModel& model) {
+  if (suffix.empty() || !std::isupper(static_cast<unsigned char>(suffix[0]))) return nullptr;
+  const fhir::TypeDef* type = model.Find(suffix);
+  if (type == nullptr) {
+    std::string primitive(suffix);
+    primitive[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(primitive[0])));
+    type = model.Find(primitive);
+  }
+  return type != nullptr && !type->IsResource() ? type : nullptr;
+}
+
+// `name` on an untyped object that has no member of that name: the choice
+// element value[x] is navigated as `value` (R4 FHIRPath, polymorphism), so the
+// one member named `name` plus a data type's name (valueString, _valueString,
+// valueCoding) stands for it, typed by that suffix.
+void AppendUntypedChoice(const json::Value& object, std::string_view name,
+                         const json::Value* resource, const fhir::TypeModel& model,
+                         Collection& out) {
+  for (const json::Member& m : object.members()) {
+    std::string_view key = m.key;
+    if (!key.empty() && key[0] == '_') key.remove_prefix(1);
+    if (key.size() <= name.size() || !key.starts_with(name)) continue;
+    const fhir::TypeDef* type = ChoiceSuffixType(key.substr(name.size()), model);
+    if (type == nullptr) continue;
+    AddValues(object.Find(key), type->IsPrimitive() ? FindTwin(object, key) : nullptr, type,
+              resource, model, out);
+    return;
+  }
+}
+
 // The element `name` of `t`: by the hashed JSON property names (the same for
 // elements that are not choices), else by a scan of the elements.
 const fhir::ElementDef* FindElementFast(const fhir::TypeDef& t, std::string_view name) {
@@ -79,6 +112,8 @@ bool AppendMember(const Node& node, std::string_view name, const fhir::TypeModel
     if (node.value != nullptr && node.value->IsObject()) {
       if (const json::Value* v = node.value->Find(name)) {
         AddValues(v, nullptr, nullptr, node.resource, model, out);
+      } else {
+        AppendUntypedChoice(*node.value, name, node.resource, model, out);
       }
     }
     return true;

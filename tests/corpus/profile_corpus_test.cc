@@ -213,6 +213,42 @@ TEST(RegionalProfiles, BrokenBedsAreCaughtWithPathAndMessage) {
             "operationalStatus (the 0116 code it maps down to)\n");
 }
 
+// ext-1 ("Must have either extensions or value[x], not both") on a regional
+// bed: an extension with a value and nested extensions, and one with neither,
+// are errors; one with only a value, or only nested extensions, is not.
+TEST(RegionalProfiles, BedExtensionWithBothOrNeitherFailsExt1) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed_profile =
+      "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  // The bed with `extra` after its two shipped extensions (so at [2]).
+  auto with_extension = [&bed](const std::string& extra) {
+    const std::string end = "\n  ],\n  \"status\"";  // the end of the extension array
+    std::string text = bed;
+    const std::size_t at = text.find(end);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) text.insert(at, "," + extra);
+    return text;
+  };
+  const std::string ext1 =
+      "Location.extension[2]: constraint ext-1 failed: Must have either extensions or value[x], "
+      "not both\n";
+  const std::string both = Errors(
+      bed_profile, with_extension(R"({"url":"https://example.org/fhir/both","valueString":"v",)"
+                                  R"("extension":[{"url":"n","valueInteger":1}]})"));
+  EXPECT_NE(both.find(ext1), std::string::npos) << both;
+  const std::string neither =
+      Errors(bed_profile, with_extension(R"({"url":"https://example.org/fhir/neither"})"));
+  EXPECT_NE(neither.find(ext1), std::string::npos) << neither;
+  for (const std::string& valid :
+       {std::string(R"({"url":"https://example.org/fhir/value","valueString":"v"})"),
+        std::string(R"({"url":"https://example.org/fhir/nested",)"
+                    R"("extension":[{"url":"n","valueInteger":1}]})")}) {
+    EXPECT_EQ(Errors(bed_profile, with_extension(valid)), "") << valid;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(R4, ProfileCorpusTest,
                          ::testing::Values("Location", "Organization", "Encounter"));
 
