@@ -23,7 +23,8 @@ bool LiveFeed::Subscribe(const std::shared_ptr<LiveFeedSubscriber>& subscriber) 
     if (stopped_) return false;
     // Sessions that died without unsubscribing do not count.
     std::size_t live = 0;
-    for (const auto& weak : subscribers_) if (!weak.expired()) ++live;
+    for (const auto& weak : subscribers_)
+      if (!weak.expired()) ++live;
     if (live >= options_.max_sessions) return false;
     subscribers_.push_back(subscriber);
     subscriber_ids_.push_back(subscriber.get());
@@ -126,7 +127,8 @@ void LiveFeed::Stop() {
 std::size_t LiveFeed::subscriber_count() const {
   std::lock_guard lock(mutex_);
   std::size_t live = 0;
-  for (const auto& weak : subscribers_) if (!weak.expired()) ++live;
+  for (const auto& weak : subscribers_)
+    if (!weak.expired()) ++live;
   return live;
 }
 
