@@ -54,8 +54,37 @@ std::string_view CodeIn(const json::Value* codeable, std::string_view system) {
   return {};
 }
 
+// The snapshot a stored report belongs to: the seconds that end its
+// snapshot identifier ("{measure}-{subject key}-{seconds}", the same for
+// every report of one snapshot); -1 when it has none.
+std::int64_t SnapshotSecond(const json::Value& report) {
+  const json::Value* ids = report.Find("identifier");
+  if (ids == nullptr) return -1;
+  for (const json::Value& id : ids->elements()) {
+    const json::Value* system = id.Find("system");
+    const json::Value* value = id.Find("value");
+    if (!system || !system->IsString() || system->text() != kSnapshotSystem || !value ||
+        !value->IsString()) {
+      continue;
+    }
+    const std::string_view text = value->text();
+    const std::size_t dash = text.rfind('-');
+    if (dash == std::string_view::npos || dash + 1 == text.size() || text.size() - dash > 19) {
+      return -1;
+    }
+    std::int64_t seconds = 0;
+    for (char c : text.substr(dash + 1)) {
+      if (c < '0' || c > '9') return -1;
+      seconds = seconds * 10 + (c - '0');
+    }
+    return seconds;
+  }
+  return -1;
+}
+
 // One trend point under construction.
 struct Point {
+  std::string time;                                      // the earliest report date of the snapshot
   std::map<std::string, std::string, std::less<>> beds;  // state -> count text
   std::map<std::string, std::string, std::less<>> discharge_ready;
   bool stale = false;
@@ -124,17 +153,24 @@ CapacityHistory::CapacityHistory(const MeasureEvaluator& evaluator, const Capaci
 CapacityHistory::~CapacityHistory() { Stop(); }
 
 Status CapacityHistory::TakeSnapshot() {
+  // One moment and one picture for every report of the snapshot, so its
+  // reports carry the same date and agree with each other.
   const std::int64_t now = evaluator_.Now();
+  const CapacitySnapshot picture = view_.Snapshot();
+  if (picture.loading) {
+    return Status(StatusCode::kUnavailable, "the capacity picture is still loading");
+  }
   std::vector<std::string> subjects{""};
-  for (const CapacityNode& child : view_.Snapshot().region.children) {
-    if (child.kind == NodeKind::kOrganization) subjects.push_back(child.reference);
+  for (const CapacityNode& child : picture.region.children) {
+    // The "unplaced" placeholder is no subject (docs/capacity.md).
+    if (child.kind == NodeKind::kOrganization && child.reference.starts_with("Organization/")) {
+      subjects.push_back(child.reference);
+    }
   }
   std::vector<store::WriteOp> batch;
   for (const std::string& subject : subjects) {
     for (const char* measure : {kBedMeasure, kDischargeMeasure}) {
-      Result<json::Document> report = evaluator_.Report(measure, subject, {now, now});
-      // An organization that left the picture between the two reads: skip it.
-      if (!report.ok() && report.status().code() == StatusCode::kNotFound) continue;
+      Result<json::Document> report = evaluator_.Report(measure, subject, {now, now}, picture, now);
       if (!report.ok()) return report.status();
       const std::string id =
           std::string(measure) + "-" + SubjectKey(subject) + "-" + std::to_string(now / 1000);
@@ -180,6 +216,8 @@ Result<std::size_t> CapacityHistory::Prune() {
 }
 
 Status CapacityHistory::Tick() {
+  // No snapshot of a partial picture while the rollup loads (at each start).
+  if (!view_.ready()) return Status::Ok();
   bool due = false;
   {
     std::lock_guard lock(mu_);
@@ -197,11 +235,13 @@ Result<std::string> CapacityHistory::PointsJson(int hours, const std::string& su
   }
   const std::int64_t now = evaluator_.Now();
   const std::string since = FormatInstant(now - static_cast<std::int64_t>(hours) * 3'600'000);
-  std::map<std::string, Point> points;  // by date; instants sort as text
+  std::map<std::int64_t, Point> points;  // by snapshot (its second), oldest first
   for (const char* measure : {kBedMeasure, kDischargeMeasure}) {
+    // Newest first, so the limit drops the oldest points, never the newest.
     std::vector<search::UrlParam> params{{"identifier", std::string(kSnapshotSystem) + "|"},
                                          {"measure", MeasureUrl(measure)},
-                                         {"date", "ge" + since}};
+                                         {"date", "ge" + since},
+                                         {"_sort", "-date"}};
     // The region's reports have neither subject nor reporter; an
     // organization's name it as reporter (see BuildMeasureReport).
     if (subject.empty()) {
@@ -216,19 +256,24 @@ Result<std::string> CapacityHistory::PointsJson(int hours, const std::string& su
       Result<json::Document> doc = json::Parse(h.json);
       if (!doc.ok()) return Internal("MeasureReport/" + h.id + " as stored does not parse");
       const json::Value* date = doc->root().Find("date");
-      if (date == nullptr || !date->IsString()) continue;
-      ReadReport(doc->root(), points[std::string(date->text())]);
+      const std::int64_t snapshot = SnapshotSecond(doc->root());
+      if (date == nullptr || !date->IsString() || snapshot < 0) continue;
+      Point& point = points[snapshot];
+      if (point.time.empty() || date->text() < point.time) point.time = date->text();
+      ReadReport(doc->root(), point);
     }
   }
+  // Each measure's search kept its newest max_points; keep as many points.
+  while (points.size() > options_.max_points) points.erase(points.begin());
   std::string out = "{\"subject\":";
   log::AppendJsonString(out, subject);
   out += ",\"hours\":" + std::to_string(hours) + ",\"points\":[";
   bool first = true;
-  for (const auto& [time, p] : points) {
+  for (const auto& [second, p] : points) {
     if (!first) out += ',';
     first = false;
     out += "{\"time\":";
-    log::AppendJsonString(out, time);
+    log::AppendJsonString(out, p.time);
     out += ",\"beds\":";
     AppendObject(out, p.beds);
     out += ",\"discharge_ready\":";

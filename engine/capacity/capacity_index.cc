@@ -586,6 +586,8 @@ std::set<std::string> CapacityIndex::Sources() const {
 
 void CapacityIndex::Clear() { state_ = std::make_unique<State>(); }
 
+void CapacityIndex::Swap(CapacityIndex& other) noexcept { state_.swap(other.state_); }
+
 std::size_t CapacityIndex::counted_beds() const {
   return static_cast<std::size_t>(state_->region.beds.total);
 }

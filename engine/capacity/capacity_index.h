@@ -49,6 +49,9 @@ class CapacityIndex {
 
   // Forgets everything (before a reload from the store).
   void Clear();
+  // Exchanges the contents with `other` (a reload builds a fresh index and
+  // swaps it in, so readers never see a half-loaded one).
+  void Swap(CapacityIndex& other) noexcept;
 
   // Counted beds (active, physicalType bd), for tests and benchmarks.
   std::size_t counted_beds() const;
