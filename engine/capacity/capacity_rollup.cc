@@ -253,6 +253,7 @@ struct CapacityRollup::Impl {
 
   void Run() {
     bool need_load = true;
+    bool overlap_pending = false;  // the changes queued during the load are not applied yet
     for (;;) {
       bool changed = false;
       if (need_load) {
@@ -266,6 +267,7 @@ struct CapacityRollup::Impl {
                      {{"error", s.message()}});
         }
         need_load = !s.ok();
+        overlap_pending = s.ok();
         if (need_load) {  // retry after a pause, not in a tight loop
           std::unique_lock lock(queue_mutex);
           busy = false;
@@ -306,6 +308,10 @@ struct CapacityRollup::Impl {
             }
           }
         }
+        // The batch held every change queued during the load; from here on
+        // the feed brings each resource's versions in order.
+        if (overlap_pending) index.ForgetUnheldVersions();
+        overlap_pending = false;
       }
       if (RefreshFreshness()) changed = true;
       if (changed) Notify();
@@ -385,6 +391,11 @@ void CapacityRollup::RemoveListener(int id) {
 bool CapacityRollup::WaitIdleForTest(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->queue_mutex);
   return impl_->idle_cv.wait_for(lock, timeout, [&] { return !impl_->busy; });
+}
+
+std::size_t CapacityRollup::RememberedVersionsForTest() const {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->index.remembered_versions();
 }
 
 Status CapacityRollup::load_status() const {

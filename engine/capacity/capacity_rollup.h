@@ -68,6 +68,8 @@ class CapacityRollup final : public CapacityView {
   // The status of the last load (kIoError when a store search failed; the
   // rollup then retries on its next freshness tick).
   Status load_status() const;
+  // Versions the index remembers (CapacityIndex::remembered_versions).
+  std::size_t RememberedVersionsForTest() const;
 
  private:
   struct Impl;

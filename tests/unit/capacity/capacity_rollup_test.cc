@@ -3,7 +3,6 @@
 // and the counts per region, organization, site, ward and category follow
 // docs/capacity.md exactly: bed states, out-of-order hierarchies, moves,
 // deletes, discharge-ready patients and source staleness on a fake clock.
-#include "engine/capacity/capacity_index.h"
 #include "engine/capacity/capacity_rollup.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/capacity/capacity_index.h"
 #include "engine/capacity/capacity_summary_json.h"
 #include "engine/core/time_format.h"
 #include "engine/json/json_parser.h"
@@ -452,6 +452,37 @@ TEST_F(CapacityRollupTest, AnOverflowingQueueIsReplacedByAReloadFromTheStore) {
   EXPECT_GT(rollup_->Snapshot().sequence, before);
   EXPECT_EQ(BedsAt("Location/w1"), Counts(1, 2));
   EXPECT_EQ(rollup_->Node("Organization/h1")->name, "Hospital One");
+}
+
+TEST_F(CapacityRollupTest, RemembersVersionsOnlyOfWhatItHolds) {
+  PutHospital();
+  Put("Location", "b1", Bed("b1", {.ward = "w1", .op = "O"}));
+  StartRollup();
+  Put("Location", "b2", Bed("b2", {.ward = "w1"}));  // the first batch after the load
+  const std::size_t held = 6;                        // h1, s1, w1, w2, b1, b2
+  EXPECT_EQ(rollup_->RememberedVersionsForTest(), held);
+  // Encounters that come and go through the feed leave nothing behind.
+  for (int i = 0; i < 50; ++i) {
+    const std::string id = "e" + std::to_string(i);
+    Put("Encounter", id, Encounter(id, {.bed = "b1", .ready = "2026-11-23T08:00:00Z"}));
+    EXPECT_EQ(rollup_->Node("")->counts.discharge_ready.patients, 1);
+    Put("Encounter", id,
+        Encounter(id, {.bed = "b1", .ready = "2026-11-23T08:00:00Z", .status = "finished"}));
+    EXPECT_EQ(rollup_->Node("")->counts.discharge_ready.patients, 0);
+  }
+  Put("Location", "b3", Bed("b3", {.ward = "w2"}));
+  Delete("Location", "b3");
+  EXPECT_EQ(rollup_->RememberedVersionsForTest(), held);
+  // Held resources keep their version check: an older version changes nothing.
+  EXPECT_EQ(BedsAt("Location/w1"), Counts(1, 1));
+  CapacityIndex index;
+  EXPECT_TRUE(index.Apply("Location", "x", 2, false, Bed("x", {.ward = "w1", .op = "O"})));
+  index.ForgetUnheldVersions();
+  EXPECT_FALSE(index.Apply("Location", "x", 1, false, Bed("x", {.ward = "w1", .op = "U"})));
+  EXPECT_EQ(index.remembered_versions(), 1u);
+  EXPECT_TRUE(index.Apply("Location", "x", 3, true, ""));
+  EXPECT_EQ(index.remembered_versions(), 0u);
+  EXPECT_EQ(index.counted_beds(), 0u);
 }
 
 TEST_F(CapacityRollupTest, SourcesGoStaleWhenTimePassesAndListenersHear) {
