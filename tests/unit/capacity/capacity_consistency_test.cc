@@ -152,6 +152,14 @@ TEST_F(CapacityFhirTest, TheTrendKeepsTheNewestPointsWhenItHasTooMany) {
                     c = trend->find("22:17:20");
   ASSERT_NE(c, std::string::npos) << *trend;
   EXPECT_TRUE(a < b && b < c) << *trend;  // oldest first
+  // After a restart the trend is loaded from the stored snapshots: the same
+  // newest points, the region's and the organization's apart.
+  CapacityHistory restarted(fhir_->evaluator(), view_, *store_, options);
+  EXPECT_EQ(*restarted.PointsJson(24, ""), *trend);
+  Result<std::string> org = restarted.PointsJson(24, "Organization/h1");
+  ASSERT_TRUE(org.ok());
+  EXPECT_EQ(*org, *history.PointsJson(24, "Organization/h1"));
+  EXPECT_EQ(Occurrences(*org, "\"time\""), 3u) << *org;
 }
 
 }  // namespace
