@@ -1,9 +1,12 @@
 // Snapshots as stored MeasureReports, their pruning, and the trend points
-// read back with the store's search.
+// kept in memory (loaded back from the stored snapshots with the store's
+// search).
 #include "engine/capacity/capacity_history.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -18,8 +21,6 @@ namespace {
 
 constexpr const char* kBedMeasure = "regional-bed-capacity";
 constexpr const char* kDischargeMeasure = "regional-discharge-ready";
-
-std::string MeasureUrl(const char* id) { return std::string(kRegionalBase) + "/Measure/" + id; }
 
 // Every current resource matching `params`, page by page, at most `limit`.
 Result<std::vector<store::Hit>> SearchAll(const store::ResourceStore& store,
@@ -54,8 +55,49 @@ std::string_view CodeIn(const json::Value* codeable, std::string_view system) {
   return {};
 }
 
+// The snapshot a stored report belongs to: the seconds that end its
+// snapshot identifier ("{measure}-{subject key}-{seconds}", the same for
+// every report of one snapshot); -1 when it has none.
+std::int64_t SnapshotSecond(const json::Value& report) {
+  const json::Value* ids = report.Find("identifier");
+  if (ids == nullptr) return -1;
+  for (const json::Value& id : ids->elements()) {
+    const json::Value* system = id.Find("system");
+    const json::Value* value = id.Find("value");
+    if (!system || !system->IsString() || system->text() != kSnapshotSystem || !value ||
+        !value->IsString()) {
+      continue;
+    }
+    const std::string_view text = value->text();
+    const std::size_t dash = text.rfind('-');
+    if (dash == std::string_view::npos || dash + 1 == text.size() || text.size() - dash > 19) {
+      return -1;
+    }
+    std::int64_t seconds = 0;
+    for (char c : text.substr(dash + 1)) {
+      if (c < '0' || c > '9') return -1;
+      seconds = seconds * 10 + (c - '0');
+    }
+    return seconds;
+  }
+  return -1;
+}
+
+// Who a stored snapshot report is on: "" for the region (neither subject
+// nor reporter), "Organization/x" for an organization's (its reporter);
+// nothing for others.
+std::optional<std::string> SnapshotSubject(const json::Value& report) {
+  if (report.Find("subject") != nullptr) return std::nullopt;
+  const json::Value* reporter = report.Find("reporter");
+  if (reporter == nullptr) return std::string();
+  const json::Value* ref = reporter->Find("reference");
+  if (ref == nullptr || !ref->IsString()) return std::nullopt;
+  return std::string(ref->text());
+}
+
 // One trend point under construction.
 struct Point {
+  std::string time;                                      // the earliest report date of the snapshot
   std::map<std::string, std::string, std::less<>> beds;  // state -> count text
   std::map<std::string, std::string, std::less<>> discharge_ready;
   bool stale = false;
@@ -115,30 +157,58 @@ void AppendObject(std::string& out, const std::map<std::string, std::string, std
   out += '}';
 }
 
+// A point as one element of the answer's "points".
+std::string PointJson(const Point& p) {
+  std::string out = "{\"time\":";
+  log::AppendJsonString(out, p.time);
+  out += ",\"beds\":";
+  AppendObject(out, p.beds);
+  out += ",\"discharge_ready\":";
+  AppendObject(out, p.discharge_ready);
+  out += p.stale ? ",\"stale\":true}" : ",\"stale\":false}";
+  return out;
+}
+
 }  // namespace
 
 CapacityHistory::CapacityHistory(const MeasureEvaluator& evaluator, const CapacityView& view,
                                  store::ResourceStore& store, HistoryOptions options)
-    : evaluator_(evaluator), view_(view), store_(store), options_(options) {}
+    : evaluator_(evaluator), view_(view), store_(store), options_(options) {
+  if (Status loaded = LoadPoints(); !loaded.ok()) {
+    log::Write(log::Level::kWarning, "capacity history: loading the stored trend failed",
+               {{"error", loaded.message()}});
+  }
+}
 
 CapacityHistory::~CapacityHistory() { Stop(); }
 
 Status CapacityHistory::TakeSnapshot() {
+  // One moment and one picture for every report of the snapshot, so its
+  // reports carry the same date and agree with each other.
   const std::int64_t now = evaluator_.Now();
+  const CapacitySnapshot picture = view_.Snapshot();
+  if (picture.loading) {
+    return Status(StatusCode::kUnavailable, "the capacity picture is still loading");
+  }
   std::vector<std::string> subjects{""};
-  for (const CapacityNode& child : view_.Snapshot().region.children) {
-    if (child.kind == NodeKind::kOrganization) subjects.push_back(child.reference);
+  for (const CapacityNode& child : picture.region.children) {
+    // The "unplaced" placeholder is no subject (docs/capacity.md).
+    if (child.kind == NodeKind::kOrganization && child.reference.starts_with("Organization/")) {
+      subjects.push_back(child.reference);
+    }
   }
   std::vector<store::WriteOp> batch;
+  std::vector<std::pair<std::string, Point>> points;
   for (const std::string& subject : subjects) {
+    Point& point = points.emplace_back(subject, Point{}).second;
+    point.time = FormatInstant(now);
     for (const char* measure : {kBedMeasure, kDischargeMeasure}) {
-      Result<json::Document> report = evaluator_.Report(measure, subject, {now, now});
-      // An organization that left the picture between the two reads: skip it.
-      if (!report.ok() && report.status().code() == StatusCode::kNotFound) continue;
+      Result<json::Document> report = evaluator_.Report(measure, subject, {now, now}, picture, now);
       if (!report.ok()) return report.status();
       const std::string id =
           std::string(measure) + "-" + SubjectKey(subject) + "-" + std::to_string(now / 1000);
       json::Document& doc = *report;
+      ReadReport(doc.root(), point);
       json::Value identifier = doc.MakeObject(std::vector<json::Member>{
           {"system", doc.MakeString(kSnapshotSystem)}, {"value", doc.MakeString(id)}});
       doc.SetMember(doc.root(), "identifier", doc.MakeArray(std::vector<json::Value>{identifier}));
@@ -147,13 +217,79 @@ Status CapacityHistory::TakeSnapshot() {
   }
   Result<std::vector<store::WriteResult>> written = store_.Write(std::move(batch));
   if (!written.ok()) return written.status();
+  {
+    std::lock_guard lock(points_mu_);
+    for (const auto& [subject, point] : points) {
+      std::deque<TrendPoint>& trend = points_[subject];
+      auto at = std::upper_bound(trend.begin(), trend.end(), now,
+                                 [](std::int64_t ms, const TrendPoint& p) { return ms < p.ms; });
+      trend.insert(at, TrendPoint{now, PointJson(point)});
+      while (trend.size() > options_.max_points) trend.pop_front();
+    }
+  }
   std::lock_guard lock(mu_);
   last_snapshot_ms_ = now;
   return Status::Ok();
 }
 
+Status CapacityHistory::LoadPoints() {
+  const std::int64_t since = evaluator_.Now() - options_.retention_ms;
+  search::SearchOptions search_options;
+  search_options.strict = true;
+  const std::vector<search::UrlParam> params{{"identifier", std::string(kSnapshotSystem) + "|"},
+                                             {"date", "ge" + FormatInstant(since)},
+                                             {"_sort", "date"}};
+  Result<search::ParsedSearch> parsed =
+      search::ParseSearch("MeasureReport", params, search_options);
+  if (!parsed.ok()) return parsed.status();
+  // subject -> snapshot second -> point; page by page (the reports' JSON is
+  // never all in memory at once).
+  std::map<std::string, std::map<std::int64_t, Point>> grouped;
+  store::PageRequest page;
+  page.count = 500;
+  page.want_total = false;
+  for (bool more = true; more; page.offset += page.count) {
+    Result<store::SearchPage> got = store_.Search(parsed->query, page);
+    if (!got.ok()) return got.status();
+    more = got->has_more;
+    for (const store::Hit& h : got->hits) {
+      Result<json::Document> doc = json::Parse(h.json);
+      if (!doc.ok()) return Internal("MeasureReport/" + h.id + " as stored does not parse");
+      const json::Value* date = doc->root().Find("date");
+      const std::int64_t snapshot = SnapshotSecond(doc->root());
+      std::optional<std::string> subject = SnapshotSubject(doc->root());
+      if (date == nullptr || !date->IsString() || snapshot < 0 || !subject) continue;
+      Point& point = grouped[*subject][snapshot];
+      if (point.time.empty() || date->text() < point.time) point.time = date->text();
+      ReadReport(doc->root(), point);
+    }
+  }
+  std::map<std::string, std::deque<TrendPoint>> loaded;
+  for (const auto& [subject, by_second] : grouped) {
+    std::deque<TrendPoint>& trend = loaded[subject];
+    for (const auto& [second, point] : by_second) {
+      Result<std::int64_t> ms = ParseInstant(point.time);
+      trend.push_back(TrendPoint{ms.ok() ? *ms : second * 1000, PointJson(point)});
+    }
+    std::stable_sort(trend.begin(), trend.end(),
+                     [](const TrendPoint& a, const TrendPoint& b) { return a.ms < b.ms; });
+    while (trend.size() > options_.max_points) trend.pop_front();
+  }
+  std::lock_guard lock(points_mu_);
+  points_ = std::move(loaded);
+  return Status::Ok();
+}
+
 Result<std::size_t> CapacityHistory::Prune() {
   const std::int64_t cutoff = evaluator_.Now() - options_.retention_ms;
+  {
+    std::lock_guard lock(points_mu_);
+    for (auto it = points_.begin(); it != points_.end();) {
+      std::deque<TrendPoint>& trend = it->second;
+      while (!trend.empty() && trend.front().ms < cutoff) trend.pop_front();
+      it = trend.empty() ? points_.erase(it) : std::next(it);
+    }
+  }
   std::size_t removed = 0;
   for (;;) {
     Result<std::vector<store::Hit>> old =
@@ -180,6 +316,8 @@ Result<std::size_t> CapacityHistory::Prune() {
 }
 
 Status CapacityHistory::Tick() {
+  // No snapshot of a partial picture while the rollup loads (at each start).
+  if (!view_.ready()) return Status::Ok();
   bool due = false;
   {
     std::lock_guard lock(mu_);
@@ -195,45 +333,22 @@ Result<std::string> CapacityHistory::PointsJson(int hours, const std::string& su
   if (hours < 1 || hours > max_hours) {
     return InvalidArgument("hours must be between 1 and " + std::to_string(max_hours));
   }
-  const std::int64_t now = evaluator_.Now();
-  const std::string since = FormatInstant(now - static_cast<std::int64_t>(hours) * 3'600'000);
-  std::map<std::string, Point> points;  // by date; instants sort as text
-  for (const char* measure : {kBedMeasure, kDischargeMeasure}) {
-    std::vector<search::UrlParam> params{{"identifier", std::string(kSnapshotSystem) + "|"},
-                                         {"measure", MeasureUrl(measure)},
-                                         {"date", "ge" + since}};
-    // The region's reports have neither subject nor reporter; an
-    // organization's name it as reporter (see BuildMeasureReport).
-    if (subject.empty()) {
-      params.emplace_back("subject:missing", "true");
-      params.emplace_back("reporter:missing", "true");
-    } else {
-      params.emplace_back("reporter", subject);
-    }
-    Result<std::vector<store::Hit>> hits = SearchAll(store_, params, options_.max_points);
-    if (!hits.ok()) return hits.status();
-    for (const store::Hit& h : *hits) {
-      Result<json::Document> doc = json::Parse(h.json);
-      if (!doc.ok()) return Internal("MeasureReport/" + h.id + " as stored does not parse");
-      const json::Value* date = doc->root().Find("date");
-      if (date == nullptr || !date->IsString()) continue;
-      ReadReport(doc->root(), points[std::string(date->text())]);
-    }
-  }
+  const std::int64_t since = evaluator_.Now() - static_cast<std::int64_t>(hours) * 3'600'000;
   std::string out = "{\"subject\":";
   log::AppendJsonString(out, subject);
   out += ",\"hours\":" + std::to_string(hours) + ",\"points\":[";
-  bool first = true;
-  for (const auto& [time, p] : points) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"time\":";
-    log::AppendJsonString(out, time);
-    out += ",\"beds\":";
-    AppendObject(out, p.beds);
-    out += ",\"discharge_ready\":";
-    AppendObject(out, p.discharge_ready);
-    out += p.stale ? ",\"stale\":true}" : ",\"stale\":false}";
+  {
+    std::lock_guard lock(points_mu_);
+    auto trend = points_.find(subject);
+    bool first = true;
+    if (trend != points_.end()) {
+      for (const TrendPoint& p : trend->second) {
+        if (p.ms < since) continue;
+        if (!first) out += ',';
+        first = false;
+        out += p.json;
+      }
+    }
   }
   out += "]}";
   return out;

@@ -1,11 +1,15 @@
 // Capacity history: every interval the region's and each organization's
 // MeasureReports are written to the store as snapshots (identifier system
-// kSnapshotSystem), pruned after the retention, and read back as compact
-// trend points for the dashboard (GET /capacity/history, docs/capacity.md).
+// kSnapshotSystem) and pruned after the retention. The trend points for the
+// dashboard (GET /capacity/history, docs/capacity.md) are kept in memory,
+// loaded from the stored snapshots at construction, so the endpoint never
+// waits on the store.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,13 +28,16 @@ inline constexpr std::string_view kSnapshotSystem =
 struct HistoryOptions {
   std::int64_t interval_ms = 300'000;             // capacity.snapshot-interval-s
   std::int64_t retention_ms = 14LL * 86'400'000;  // capacity.history-days
-  // Most points one /capacity/history answer holds (14 days at 5 minutes).
+  // Most points kept in memory per subject, the most one /capacity/history
+  // answer holds (14 days at 5 minutes); the oldest go first.
   std::size_t max_points = 4032;
 };
 
 // Thread-safe. `evaluator`, `view` and `store` must outlive it.
 class CapacityHistory {
  public:
+  // Loads the trend points of the stored snapshots (a failure is logged:
+  // the trend then starts empty).
   CapacityHistory(const MeasureEvaluator& evaluator, const CapacityView& view,
                   store::ResourceStore& store, HistoryOptions options);
   ~CapacityHistory();
@@ -47,8 +54,11 @@ class CapacityHistory {
 
   // The trend of `subject` ("" for the region, else "Organization/x") over
   // the last `hours`, oldest first, as the JSON document of GET
-  // /capacity/history. kInvalidArgument for hours outside 1..retention.
+  // /capacity/history, from memory. kInvalidArgument for hours outside
+  // 1..retention.
   Result<std::string> PointsJson(int hours, const std::string& subject) const;
+  // Replaces the points in memory by those of the stored snapshots.
+  Status LoadPoints();
 
   // Starts/stops the thread that calls Tick (stop waits for it).
   void Start();
@@ -64,6 +74,14 @@ class CapacityHistory {
   bool stopping_ = false;
   std::int64_t last_snapshot_ms_ = -1;  // guarded by mu_
   std::thread thread_;
+
+  // One trend point: its snapshot's time and its JSON object.
+  struct TrendPoint {
+    std::int64_t ms = 0;
+    std::string json;
+  };
+  mutable std::mutex points_mu_;
+  std::map<std::string, std::deque<TrendPoint>> points_;  // by subject, oldest first
 };
 
 // GET /capacity/history?hours=24[&subject=Organization/x]: application/json.

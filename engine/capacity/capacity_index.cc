@@ -182,6 +182,13 @@ struct CapacityIndex::State {
   };
 
   std::unordered_map<std::string, std::int64_t> versions;  // "Type/id" -> applied version
+  bool forget_unheld = false;                              // see ForgetUnheldVersions
+
+  bool Holds(std::string_view type, const std::string& id) const {
+    if (type == "Location") return locations.contains(id);
+    if (type == "Encounter") return encounters.contains(id);
+    return organizations.contains("Organization/" + id);
+  }
   std::unordered_map<std::string, Location> locations;
   std::unordered_map<std::string, Organization> organizations;  // by "Organization/x"
   std::unordered_map<std::string, Encounter> encounters;        // discharge-ready, in progress
@@ -524,7 +531,7 @@ bool CapacityIndex::Apply(std::string_view type, std::string_view id, std::int64
   if (type != "Location" && type != "Encounter" && type != "Organization") return false;
   std::string key = Join(type, "/");
   key += id;
-  auto [it, inserted] = state_->versions.try_emplace(std::move(key), version);
+  auto [it, inserted] = state_->versions.try_emplace(key, version);
   if (!inserted) {
     if (it->second >= version) return false;
     it->second = version;
@@ -546,8 +553,24 @@ bool CapacityIndex::Apply(std::string_view type, std::string_view id, std::int64
   } else {
     state_->PutOrganization(resource_id, root);
   }
+  if (state_->forget_unheld && !state_->Holds(type, resource_id)) state_->versions.erase(key);
   return true;
 }
+
+void CapacityIndex::ForgetUnheldVersions() {
+  state_->forget_unheld = true;
+  for (auto it = state_->versions.begin(); it != state_->versions.end();) {
+    const std::string& key = it->first;
+    const std::size_t slash = key.find('/');
+    if (!state_->Holds(std::string_view(key).substr(0, slash), key.substr(slash + 1))) {
+      it = state_->versions.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::size_t CapacityIndex::remembered_versions() const { return state_->versions.size(); }
 
 CapacityNode CapacityIndex::Tree(std::int64_t now_ms,
                                  const std::set<std::string>& stale_sources) const {
@@ -585,6 +608,8 @@ std::set<std::string> CapacityIndex::Sources() const {
 }
 
 void CapacityIndex::Clear() { state_ = std::make_unique<State>(); }
+
+void CapacityIndex::Swap(CapacityIndex& other) noexcept { state_.swap(other.state_); }
 
 std::size_t CapacityIndex::counted_beds() const {
   return static_cast<std::size_t>(state_->region.beds.total);

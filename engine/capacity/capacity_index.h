@@ -47,8 +47,22 @@ class CapacityIndex {
   // Every source (adapter name from meta.source) some counted resource has.
   std::set<std::string> Sources() const;
 
+  // Once the changes that overlapped the load are applied, the feed brings
+  // each resource's versions in order, so versions need only be remembered
+  // for the resources the index holds (Locations, Organizations,
+  // discharge-ready in-progress Encounters). Forgets the others' versions
+  // now and, from then on, as soon as a resource stops being held (a
+  // finished Encounter, a deleted resource): memory stays bounded by what
+  // is held, not by every version ever seen.
+  void ForgetUnheldVersions();
+  // Versions remembered, for tests.
+  std::size_t remembered_versions() const;
+
   // Forgets everything (before a reload from the store).
   void Clear();
+  // Exchanges the contents with `other` (a reload builds a fresh index and
+  // swaps it in, so readers never see a half-loaded one).
+  void Swap(CapacityIndex& other) noexcept;
 
   // Counted beds (active, physicalType bd), for tests and benchmarks.
   std::size_t counted_beds() const;

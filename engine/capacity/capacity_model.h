@@ -82,7 +82,18 @@ struct CapacitySnapshot {
   std::uint64_t sequence = 0;     // increases with every change applied
   CapacityNode region;            // children: organizations -> sites -> wards
   std::vector<SourceFreshness> sources;
+  // The first load from the store is not done yet: `region` is partial.
+  bool loading = false;
 };
+
+// The node of `reference` in the picture under `region`, looked up by kind
+// and reference (docs/capacity.md, "Subjects"): "" is the region,
+// "Organization/x" an organization, "Location/x" a site or ward. A Location
+// that appears under several organizations is the sum of its occurrences
+// (counts added, wait-days max the largest, sources joined, stale if any
+// is, children of all occurrences). The "unplaced" placeholders are never a
+// subject. kNotFound when the picture has no such node.
+Result<CapacityNode> FindCapacityNode(const CapacityNode& region, const std::string& reference);
 
 // What every consumer reads. Implemented by the rollup; thread-safe.
 class CapacityView {
@@ -90,8 +101,11 @@ class CapacityView {
   virtual ~CapacityView() = default;
   // The current picture.
   virtual CapacitySnapshot Snapshot() const = 0;
+  // False until the first load from the store is done (the picture would
+  // be partial): consumers answer "loading" rather than wrong counts.
+  virtual bool ready() const = 0;
   // The node for "Organization/x" or "Location/x" (a site or ward), or the
-  // region for "". kNotFound when the hierarchy has no such node.
+  // region for "" (FindCapacityNode). kNotFound when there is no such node.
   virtual Result<CapacityNode> Node(const std::string& reference) const = 0;
   // Calls `listener` (on the rollup's thread) after each change to the
   // picture, coalesced; returns an id for RemoveListener.

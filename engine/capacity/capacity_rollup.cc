@@ -40,15 +40,69 @@ store::SearchQuery LoadQuery(const std::string& type) {
   return q;
 }
 
-const CapacityNode* FindNode(const CapacityNode& node, const std::string& reference) {
-  if (node.reference == reference) return &node;
-  for (const CapacityNode& child : node.children) {
-    if (const CapacityNode* found = FindNode(child, reference)) return found;
+std::int64_t QueuedBytes(const store::WriteResult& r) {
+  return static_cast<std::int64_t>(sizeof(store::WriteResult) + r.type.size() + r.id.size() +
+                                   r.json.size());
+}
+
+void AddCounts(BedCounts& to, const BedCounts& from) {
+  to.total += from.total;
+  to.occupied += from.occupied;
+  to.free += from.free;
+  to.closed += from.closed;
+  to.housekeeping += from.housekeeping;
+  to.isolated += from.isolated;
+  to.unknown += from.unknown;
+}
+
+// Adds `from` (another occurrence of the same Location) into `to`.
+void AddOccurrence(CapacityNode& to, const CapacityNode& from) {
+  AddCounts(to.counts.beds, from.counts.beds);
+  for (const auto& [category, counts] : from.counts.by_category) {
+    AddCounts(to.counts.by_category[category], counts);
   }
-  return nullptr;
+  DischargeReady& ready = to.counts.discharge_ready;
+  ready.patients += from.counts.discharge_ready.patients;
+  ready.wait_days_total += from.counts.discharge_ready.wait_days_total;
+  ready.wait_days_max = std::max(ready.wait_days_max, from.counts.discharge_ready.wait_days_max);
+  std::set<std::string> sources(to.sources.begin(), to.sources.end());
+  sources.insert(from.sources.begin(), from.sources.end());
+  to.sources.assign(sources.begin(), sources.end());
+  to.stale = to.stale || from.stale;
+  to.children.insert(to.children.end(), from.children.begin(), from.children.end());
+}
+
+// Every site or ward of `reference` under `node`.
+void CollectLocations(const CapacityNode& node, const std::string& reference,
+                      std::vector<const CapacityNode*>& out) {
+  for (const CapacityNode& child : node.children) {
+    if ((child.kind == NodeKind::kSite || child.kind == NodeKind::kWard) &&
+        child.reference == reference) {
+      out.push_back(&child);
+    }
+    CollectLocations(child, reference, out);
+  }
 }
 
 }  // namespace
+
+Result<CapacityNode> FindCapacityNode(const CapacityNode& region, const std::string& reference) {
+  if (reference.empty()) return region;
+  if (reference.starts_with("Organization/")) {
+    for (const CapacityNode& org : region.children) {
+      if (org.kind == NodeKind::kOrganization && org.reference == reference) return org;
+    }
+  } else if (reference.starts_with("Location/")) {
+    std::vector<const CapacityNode*> found;
+    CollectLocations(region, reference, found);
+    if (!found.empty()) {
+      CapacityNode sum = *found[0];
+      for (std::size_t i = 1; i < found.size(); ++i) AddOccurrence(sum, *found[i]);
+      return sum;
+    }
+  }
+  return NotFound("no capacity node '" + reference + "'");
+}
 
 SourceFreshness FreshnessOf(const SourceStatus& status, std::int64_t now_ms) {
   SourceFreshness f;
@@ -69,7 +123,7 @@ struct CapacityRollup::Impl {
   std::mutex queue_mutex;
   std::condition_variable queue_cv;
   std::deque<std::vector<store::WriteResult>> queue;
-  std::size_t queued_changes = 0;
+  std::int64_t queued_bytes = 0;
   bool overflowed = false;
   bool stopping = false;
   bool busy = true;  // loading or applying; WaitIdleForTest waits on it
@@ -110,10 +164,10 @@ struct CapacityRollup::Impl {
     {
       std::lock_guard lock(queue_mutex);
       if (overflowed) return;  // a reload is due anyway
-      queued_changes += relevant.size();
-      if (queued_changes > options.max_queued_changes) {
+      for (const store::WriteResult& r : relevant) queued_bytes += QueuedBytes(r);
+      if (queued_bytes > static_cast<std::int64_t>(options.max_queued_bytes)) {
         queue.clear();
-        queued_changes = 0;
+        queued_bytes = 0;
         overflowed = true;
       } else {
         queue.push_back(std::move(relevant));
@@ -126,8 +180,11 @@ struct CapacityRollup::Impl {
   // Loads every current resource of the three types. Pages by offset in
   // insertion order; a write during the load can shift rows to an earlier
   // page, so each next offset steps back by the writes seen meanwhile
-  // (re-reading a row is harmless: versions make it idempotent).
+  // (re-reading a row is harmless: versions make it idempotent). Loads
+  // into a fresh index, swapped in when complete: readers keep the previous
+  // picture (or see "loading" before the first) and never a partial one.
   Status Load() {
+    CapacityIndex fresh;
     for (std::string_view type : {"Organization", "Location", "Encounter"}) {
       const store::SearchQuery query = LoadQuery(std::string(type));
       std::size_t offset = 0;
@@ -141,11 +198,8 @@ struct CapacityRollup::Impl {
         page.want_total = false;
         Result<store::SearchPage> found = store.Search(query, page);
         if (!found.ok()) return found.status();
-        {
-          std::lock_guard lock(state_mutex);
-          for (const store::Hit& hit : found->hits) {
-            if (index.Apply(hit.type, hit.id, hit.version, false, hit.json)) ++sequence;
-          }
+        for (const store::Hit& hit : found->hits) {
+          fresh.Apply(hit.type, hit.id, hit.version, false, hit.json);
         }
         if (!found->has_more) break;
         const std::uint64_t shift = writes_seen.load() - window_start;
@@ -154,6 +208,11 @@ struct CapacityRollup::Impl {
         offset += step > shift ? step - static_cast<std::size_t>(shift) : 1;
       }
     }
+    if (Stopping()) return Status::Ok();
+    std::lock_guard lock(state_mutex);
+    index.Swap(fresh);
+    ++sequence;
+    loaded = true;
     return Status::Ok();
   }
 
@@ -194,6 +253,7 @@ struct CapacityRollup::Impl {
 
   void Run() {
     bool need_load = true;
+    bool overlap_pending = false;  // the changes queued during the load are not applied yet
     for (;;) {
       bool changed = false;
       if (need_load) {
@@ -201,13 +261,13 @@ struct CapacityRollup::Impl {
         {
           std::lock_guard lock(state_mutex);
           load_status = s;
-          loaded = s.ok();
         }
         if (!s.ok()) {
           log::Write(log::Level::kError, "capacity: loading from the store failed",
                      {{"error", s.message()}});
         }
         need_load = !s.ok();
+        overlap_pending = s.ok();
         if (need_load) {  // retry after a pause, not in a tight loop
           std::unique_lock lock(queue_mutex);
           busy = false;
@@ -232,17 +292,12 @@ struct CapacityRollup::Impl {
           need_load = true;
           log::Write(log::Level::kWarning,
                      "capacity: the change queue overflowed; reloading from the store",
-                     {{"max_queued_changes", options.max_queued_changes}});
+                     {{"max_queued_bytes", static_cast<std::int64_t>(options.max_queued_bytes)}});
         }
         batch.swap(queue);
-        queued_changes = 0;
+        queued_bytes = 0;
       }
-      if (need_load) {
-        std::lock_guard lock(state_mutex);
-        index.Clear();
-        ++sequence;
-        continue;
-      }
+      if (need_load) continue;  // the previous picture stays until the reload swaps in
       {
         std::lock_guard lock(state_mutex);
         for (const std::vector<store::WriteResult>& changes : batch) {
@@ -253,6 +308,10 @@ struct CapacityRollup::Impl {
             }
           }
         }
+        // The batch held every change queued during the load; from here on
+        // the feed brings each resource's versions in order.
+        if (overlap_pending) index.ForgetUnheldVersions();
+        overlap_pending = false;
       }
       if (RefreshFreshness()) changed = true;
       if (changed) Notify();
@@ -293,6 +352,7 @@ CapacitySnapshot CapacityRollup::Snapshot() const {
   }
   std::lock_guard lock(impl_->state_mutex);
   snap.sequence = impl_->sequence;
+  snap.loading = !impl_->loaded;
   snap.region = impl_->index.Tree(now, impl_->stale);
   for (const std::string& s : impl_->index.Sources()) {
     if (configured.contains(s)) continue;
@@ -307,11 +367,13 @@ CapacitySnapshot CapacityRollup::Snapshot() const {
   return snap;
 }
 
+bool CapacityRollup::ready() const {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->loaded;
+}
+
 Result<CapacityNode> CapacityRollup::Node(const std::string& reference) const {
-  CapacitySnapshot snap = Snapshot();
-  const CapacityNode* found = FindNode(snap.region, reference);
-  if (found == nullptr) return NotFound("no capacity node '" + reference + "'");
-  return *found;
+  return FindCapacityNode(Snapshot().region, reference);
 }
 
 int CapacityRollup::AddListener(std::function<void(std::uint64_t)> listener) {
@@ -329,6 +391,11 @@ void CapacityRollup::RemoveListener(int id) {
 bool CapacityRollup::WaitIdleForTest(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->queue_mutex);
   return impl_->idle_cv.wait_for(lock, timeout, [&] { return !impl_->busy; });
+}
+
+std::size_t CapacityRollup::RememberedVersionsForTest() const {
+  std::lock_guard lock(impl_->state_mutex);
+  return impl_->index.remembered_versions();
 }
 
 Status CapacityRollup::load_status() const {

@@ -38,10 +38,11 @@ struct RollupOptions {
   std::chrono::milliseconds freshness_interval{1000};
   // Resources per page when loading from the store.
   std::size_t load_page_size = 1000;
-  // Bound on changes queued for the rollup's thread. Beyond it the queue
-  // is dropped and the rollup reloads from the store (correct again, never
-  // unbounded memory, and the store's writer never waits).
-  std::size_t max_queued_changes = 1'000'000;
+  // Bound on the bytes of changes (each with its resource's JSON) queued
+  // for the rollup's thread. Beyond it the queue is dropped and the rollup
+  // reloads from the store (correct again, never unbounded memory, and the
+  // store's writer never waits); the previous picture is served meanwhile.
+  std::size_t max_queued_bytes = 128u << 20;
 };
 
 class CapacityRollup final : public CapacityView {
@@ -56,6 +57,7 @@ class CapacityRollup final : public CapacityView {
   CapacityRollup& operator=(const CapacityRollup&) = delete;
 
   CapacitySnapshot Snapshot() const override;
+  bool ready() const override;
   Result<CapacityNode> Node(const std::string& reference) const override;
   int AddListener(std::function<void(std::uint64_t sequence)> listener) override;
   void RemoveListener(int id) override;
@@ -66,6 +68,8 @@ class CapacityRollup final : public CapacityView {
   // The status of the last load (kIoError when a store search failed; the
   // rollup then retries on its next freshness tick).
   Status load_status() const;
+  // Versions the index remembers (CapacityIndex::remembered_versions).
+  std::size_t RememberedVersionsForTest() const;
 
  private:
   struct Impl;

@@ -111,6 +111,10 @@ std::string CapacitySummaryJson(const CapacitySnapshot& snapshot) {
   String(w, FormatInstant(snapshot.generated_ms));
   Key(w, "sequence");
   w.Uint64(snapshot.sequence);
+  if (snapshot.loading) {  // the first load is not done: the counts are not the picture yet
+    Key(w, "loading");
+    w.Bool(true);
+  }
   Key(w, "region");
   WriteNode(w, snapshot.region);
   Key(w, "sources");

@@ -74,19 +74,20 @@ bool MeasureEvaluator::HasMeasure(const std::string& measure_id) const {
 }
 
 Result<json::Document> MeasureEvaluator::Report(const std::string& measure_id,
-                                                const std::string& subject,
-                                                ReportPeriod period) const {
+                                                const std::string& subject, ReportPeriod period,
+                                                const CapacitySnapshot& snapshot,
+                                                std::int64_t now) const {
   auto measure = measures_.find(measure_id);
   if (measure == measures_.end()) {
     return Status(StatusCode::kNotFound, "Measure/" + measure_id + " is not known");
   }
-  const std::int64_t now = now_();
-  CapacitySnapshot snapshot = view_.Snapshot();
+  if (snapshot.loading) {
+    return Status(StatusCode::kUnavailable,
+                  "the capacity picture is still loading from the store; try again shortly");
+  }
   CapacityNode node;
-  if (subject.empty()) {
-    node = std::move(snapshot.region);
-  } else {
-    Result<CapacityNode> found = view_.Node(subject);
+  {
+    Result<CapacityNode> found = FindCapacityNode(snapshot.region, subject);
     if (!found.ok()) {
       if (found.status().code() == StatusCode::kNotFound) {
         return Status(StatusCode::kNotFound,
@@ -108,6 +109,10 @@ Result<json::Document> MeasureEvaluator::Evaluate(const std::string& measure_id,
                                                   std::span<const rest::QueryParam> params) const {
   if (!HasMeasure(measure_id)) {
     return Status(StatusCode::kNotFound, "Measure/" + measure_id + " is not known");
+  }
+  if (!view_.ready()) {
+    return Status(StatusCode::kUnavailable,
+                  "the capacity picture is still loading from the store; try again shortly");
   }
   const std::string* start = nullptr;
   const std::string* end = nullptr;
@@ -162,7 +167,7 @@ Result<json::Document> MeasureEvaluator::Evaluate(const std::string& measure_id,
     }
     subject_ref = *subject;
   }
-  return Report(measure_id, subject_ref, period);
+  return Report(measure_id, subject_ref, period, view_.Snapshot(), now);
 }
 
 void MeasureEvaluator::HandleOperation(const rest::OperationCall& call,

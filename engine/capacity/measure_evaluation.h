@@ -35,14 +35,17 @@ class MeasureEvaluator {
   // instants; the period must contain now, as the picture is live), subject
   // (Organization/x or Location/x; none: the region) and reportType
   // (summary only). kNotFound for an unknown Measure or subject,
-  // kInvalidArgument for bad or unknown parameters.
+  // kInvalidArgument for bad or unknown parameters, kUnavailable while the
+  // view is not ready (its first load is not done).
   Result<json::Document> Evaluate(const std::string& measure_id,
                                   std::span<const rest::QueryParam> params) const;
 
-  // The report of `measure_id` on `subject` ("" for the region) at now, for
-  // the period [start, end].
+  // The report of `measure_id` on `subject` ("" for the region) in
+  // `snapshot` at `now_ms`, for the period [start, end]. The reports of one
+  // history snapshot share `snapshot` and `now_ms`, so they agree.
   Result<json::Document> Report(const std::string& measure_id, const std::string& subject,
-                                ReportPeriod period) const;
+                                ReportPeriod period, const CapacitySnapshot& snapshot,
+                                std::int64_t now_ms) const;
 
   // The operation handler: evaluates, stores the report as the latest of its
   // measure and subject, then answers with it (a failed store write is a 503).
@@ -52,6 +55,7 @@ class MeasureEvaluator {
   bool HasMeasure(const std::string& measure_id) const;
 
   std::int64_t Now() const { return now_(); }
+  const CapacityView& view() const { return view_; }
 
  private:
   const CapacityView& view_;

@@ -23,7 +23,7 @@ class CapacityFhirTest : public store::TempStoreTest {
   void SetUp() override {
     store::TempStoreTest::SetUp();
     CapacityFhirOptions options;
-    options.now = [this] { return now_ms_; };
+    options.now = [this] { return now_ms_ += advance_ms_; };
     options.start_history = false;
     options.history.interval_ms = 300'000;
     options.history.retention_ms = 2 * 86'400'000LL;
@@ -52,6 +52,7 @@ class CapacityFhirTest : public store::TempStoreTest {
   }
 
   std::int64_t now_ms_ = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+  std::int64_t advance_ms_ = 0;              // the clock advances so much on every read
   FakeCapacityView view_;
   rest::OperationRegistry operations_;
   std::unique_ptr<CapacityFhir> fhir_;

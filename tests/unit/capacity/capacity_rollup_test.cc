@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/capacity/capacity_index.h"
 #include "engine/capacity/capacity_summary_json.h"
 #include "engine/core/time_format.h"
 #include "engine/json/json_parser.h"
@@ -141,9 +143,9 @@ class CapacityRollupTest : public store::TempStoreTest {
     store::TempStoreTest::TearDown();
   }
 
-  void StartRollup(std::size_t max_queued_changes = 1'000'000) {
+  void StartRollup(std::size_t max_queued_bytes = 128u << 20) {
     RollupOptions options;
-    options.max_queued_changes = max_queued_changes;
+    options.max_queued_bytes = max_queued_bytes;
     options.now_ms = [this] { return now_ms_.load(); };
     options.sources = [this] {
       std::lock_guard lock(sources_mutex_);
@@ -293,14 +295,22 @@ TEST_F(CapacityRollupTest, OrganizationFromBedThenWardThenSiteAndRoomsAreSkipped
   EXPECT_EQ(BedsAt("Organization/site-org"), Counts(0, 1));
   EXPECT_EQ(BedsAt("Organization/ward-org"), Counts(0, 1));
   EXPECT_EQ(BedsAt("Organization/bed-org"), Counts(0, 1));
-  EXPECT_EQ(BedsAt("Location/w2"), Counts(0, 1));  // the first one found: under bed-org
-  EXPECT_EQ(BedsAt("Location/s1"), Counts(0, 1));
+  // A Location under several organizations is the sum of its occurrences:
+  // w2 holds b2 (ward-org) and b3 (bed-org); s1 all three.
+  EXPECT_EQ(BedsAt("Location/w2"), Counts(0, 2));
+  EXPECT_EQ(BedsAt("Location/s1"), Counts(0, 3));
   // A loop in partOf breaks the chain; the bed still counts, unplaced.
   Put("Location", "la", Place("la", "ro", "Loop A", "lb"));
   Put("Location", "lb", Place("lb", "ro", "Loop B", "la"));
   Put("Location", "b4", Bed("b4", {.ward = "la", .op = "O"}));
   EXPECT_EQ(BedsAt(""), Counts(1, 3));
-  EXPECT_EQ(BedsAt("unplaced"), Counts(1, 0));
+  EXPECT_EQ(BedsAt("unplaced"), (BedCounts{-1, -1, -1, -1, -1, -1, -1}));  // never a subject
+  const CapacityNode region = rollup_->Snapshot().region;
+  const auto unplaced =
+      std::find_if(region.children.begin(), region.children.end(),
+                   [](const CapacityNode& n) { return n.reference == kUnplaced; });
+  ASSERT_NE(unplaced, region.children.end());
+  EXPECT_EQ(unplaced->counts.beds, Counts(1, 0));
 }
 
 TEST_F(CapacityRollupTest, MovesStatusChangesAndDeletes) {
@@ -407,6 +417,8 @@ TEST_F(CapacityRollupTest, LoadsWhatTheStoreHeldBeforeItStarted) {
   Put("Encounter", "e2",
       Encounter("e2", {.bed = "b2", .ready = "2026-11-23T08:00:00Z", .status = "finished"}));
   StartRollup();
+  EXPECT_TRUE(rollup_->ready());
+  EXPECT_FALSE(rollup_->Snapshot().loading);
   EXPECT_EQ(BedsAt(""), Counts(3, 2));
   EXPECT_EQ(BedsAt("Location/w1"), Counts(2, 1));
   EXPECT_EQ(BedsAt("Location/w2"), Counts(1, 1));
@@ -416,12 +428,17 @@ TEST_F(CapacityRollupTest, LoadsWhatTheStoreHeldBeforeItStarted) {
 }
 
 TEST_F(CapacityRollupTest, AnOverflowingQueueIsReplacedByAReloadFromTheStore) {
-  StartRollup(/*max_queued_changes=*/2);
+  // Bounded by bytes: two beds' JSON fits, three at once do not.
+  const std::size_t bound = 2 * Bed("b0", {.ward = "w1", .op = "O"}).size() + 300;
+  ASSERT_GT(bound, Place("s1", "si", "Site One", "", "h1").size() + 600);
+  ASSERT_GT(3 * Bed("b0", {.ward = "w1", .op = "O"}).size(), bound);
+  StartRollup(bound);
   PutHospital();  // one change per write: within the bound
+  const std::uint64_t before = rollup_->Snapshot().sequence;
   std::vector<store::WriteOp> beds;
   for (int i = 0; i < 3; ++i) {
     const std::string id = "b" + std::to_string(i);
-    const std::string json = Bed(id, {.ward = "w1", .op = i == 0 ? "O" : "U"});
+    std::string json = Bed(id, {.ward = "w1", .op = i == 0 ? "O" : "U"});
     store::WriteOp op;
     op.type = "Location";
     op.id = id;
@@ -431,8 +448,41 @@ TEST_F(CapacityRollupTest, AnOverflowingQueueIsReplacedByAReloadFromTheStore) {
   }
   ASSERT_TRUE(store_->Write(std::move(beds)).ok());  // three at once: over the bound
   Sync();
+  EXPECT_TRUE(rollup_->ready());  // the previous picture was served during the reload
+  EXPECT_GT(rollup_->Snapshot().sequence, before);
   EXPECT_EQ(BedsAt("Location/w1"), Counts(1, 2));
   EXPECT_EQ(rollup_->Node("Organization/h1")->name, "Hospital One");
+}
+
+TEST_F(CapacityRollupTest, RemembersVersionsOnlyOfWhatItHolds) {
+  PutHospital();
+  Put("Location", "b1", Bed("b1", {.ward = "w1", .op = "O"}));
+  StartRollup();
+  Put("Location", "b2", Bed("b2", {.ward = "w1"}));  // the first batch after the load
+  const std::size_t held = 6;                        // h1, s1, w1, w2, b1, b2
+  EXPECT_EQ(rollup_->RememberedVersionsForTest(), held);
+  // Encounters that come and go through the feed leave nothing behind.
+  for (int i = 0; i < 50; ++i) {
+    const std::string id = "e" + std::to_string(i);
+    Put("Encounter", id, Encounter(id, {.bed = "b1", .ready = "2026-11-23T08:00:00Z"}));
+    EXPECT_EQ(rollup_->Node("")->counts.discharge_ready.patients, 1);
+    Put("Encounter", id,
+        Encounter(id, {.bed = "b1", .ready = "2026-11-23T08:00:00Z", .status = "finished"}));
+    EXPECT_EQ(rollup_->Node("")->counts.discharge_ready.patients, 0);
+  }
+  Put("Location", "b3", Bed("b3", {.ward = "w2"}));
+  Delete("Location", "b3");
+  EXPECT_EQ(rollup_->RememberedVersionsForTest(), held);
+  // Held resources keep their version check: an older version changes nothing.
+  EXPECT_EQ(BedsAt("Location/w1"), Counts(1, 1));
+  CapacityIndex index;
+  EXPECT_TRUE(index.Apply("Location", "x", 2, false, Bed("x", {.ward = "w1", .op = "O"})));
+  index.ForgetUnheldVersions();
+  EXPECT_FALSE(index.Apply("Location", "x", 1, false, Bed("x", {.ward = "w1", .op = "U"})));
+  EXPECT_EQ(index.remembered_versions(), 1u);
+  EXPECT_TRUE(index.Apply("Location", "x", 3, true, ""));
+  EXPECT_EQ(index.remembered_versions(), 0u);
+  EXPECT_EQ(index.counted_beds(), 0u);
 }
 
 TEST_F(CapacityRollupTest, SourcesGoStaleWhenTimePassesAndListenersHear) {

@@ -44,21 +44,20 @@ class FakeCapacityView final : public CapacityView {
     snapshot.region.stale = stale;
     snapshot.region.children[0].stale = stale;
   }
-  CapacitySnapshot Snapshot() const override { return snapshot; }
+  CapacitySnapshot Snapshot() const override {
+    CapacitySnapshot s = snapshot;
+    s.loading = !is_ready;
+    return s;
+  }
+  bool ready() const override { return is_ready; }
   Result<CapacityNode> Node(const std::string& reference) const override {
-    if (reference.empty()) return snapshot.region;
-    for (const CapacityNode& org : snapshot.region.children) {
-      if (org.reference == reference) return org;
-      for (const CapacityNode& c : org.children) {
-        if (c.reference == reference) return c;
-      }
-    }
-    return Status(StatusCode::kNotFound, reference);
+    return FindCapacityNode(snapshot.region, reference);
   }
   int AddListener(std::function<void(std::uint64_t)>) override { return 0; }
   void RemoveListener(int) override {}
 
   CapacitySnapshot snapshot;
+  bool is_ready = true;
 };
 
 }  // namespace fhirengine::capacity
