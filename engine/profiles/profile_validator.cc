@@ -2,7 +2,9 @@
 // walks a resource's JSON along it.
 #include "engine/profiles/profile_validator.h"
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 #include "engine/fhir/type_model.h"
 #include "engine/fhirpath/element_invariants.h"
@@ -124,6 +126,17 @@ void Navigate(const json::Value& v, std::string_view path, std::vector<const jso
 
 std::string Describe(const json::Value& v) { return json::Write(v); }
 
+constexpr std::string_view kElementUrl = "http://hl7.org/fhir/StructureDefinition/Element";
+
+// The entry at `k` of a primitive's value or `_name` member (an array, or a
+// single value at 0), or nullptr.
+const json::Value* At(const json::Value* v, std::size_t k) {
+  if (v == nullptr) return nullptr;
+  if (!v->IsArray()) return k == 0 && !v->IsNull() ? v : nullptr;
+  if (k >= v->elements().size() || v->elements()[k].IsNull()) return nullptr;
+  return &v->elements()[k];
+}
+
 struct Walk {
   const ProfileValidator& validator;
   const json::Value& resource;
@@ -145,7 +158,14 @@ struct Walk {
   void Reference(const Node& n, const json::Value& v, const std::string& path);
   void Invariants(const Node& n, const json::Value& v, const std::string& path,
                   const fhir::TypeDef* td);
+  void PrimitiveElements(const Node& c, const json::Value* values, const json::Value& elements,
+                         const std::string& path);
   void Failed(const Constraint& c, const std::string& path);
+
+  // Invariant failures already reported, as key + '\n' + path: a node that
+  // two definitions constrain alike (a profile's element and its type) gets
+  // one issue per invariant.
+  std::set<std::string> failed{};
 };
 
 bool KindFits(std::string_view code, const json::Value& v) {
@@ -236,12 +256,37 @@ void Walk::Children(const Node& n, const json::Value& obj, const std::string& pa
         items = std::span<const json::Value>(&m.value, 1);
         break;
       }
+      // An extension-only primitive choice (`_valueString` without `valueString`).
+      if (items.empty()) {
+        for (const TypeRef& t : c.e->types) {
+          if (!IsPrimitiveCode(t.code)) continue;
+          std::string name = "_" + c.name + t.code;
+          name[c.name.size() + 1] =
+              static_cast<char>(std::toupper(static_cast<unsigned char>(name[c.name.size() + 1])));
+          if (obj.Find(name) != nullptr) {
+            key = name.substr(1);
+            type_code = t.code;
+            break;
+          }
+        }
+      }
     } else if (const json::Value* v = obj.Find(c.name)) {
       array = v->IsArray();
       items = array ? v->elements() : std::span<const json::Value>(v, 1);
     }
+    // A primitive's id and extensions, beside it as `_name` (a parallel array
+    // with nulls for a repeating one): a position holding either is present.
+    const json::Value* elements = obj.Find("_" + key);
+    const json::Value* values = obj.Find(key);
     std::size_t count = items.size();
-    if (count == 0 && obj.Find("_" + c.name) != nullptr) count = 1;  // extension-only primitive
+    if (elements != nullptr) {
+      const std::size_t positions =
+          std::max(items.size(), elements->IsArray() ? elements->elements().size() : 1);
+      count = 0;
+      for (std::size_t k = 0; k < positions; ++k) {
+        if (At(values, k) != nullptr || At(elements, k) != nullptr) ++count;
+      }
+    }
     const std::string child_path = path + "." + key;
     if (count < c.e->min) {
       Report(Severity::kError, IssueType::kRequired, child_path,
@@ -259,12 +304,15 @@ void Walk::Children(const Node& n, const json::Value& obj, const std::string& pa
         child_td = p->type->type;
       }
     }
+    if (elements != nullptr) PrimitiveElements(c, values, *elements, child_path);
     // Slices are counted even when there are no items (a required slice).
     if (c.e->slicing && !c.slices.empty()) {
       Slicing(c, items, array, child_path, child_td, type_code);
       continue;
     }
     for (std::size_t k = 0; k < items.size(); ++k) {
+      // A null value with its extensions in the parallel `_name` array.
+      if (items[k].IsNull() && At(elements, k) != nullptr) continue;
       Element(c, items[k], array ? child_path + "[" + std::to_string(k) + "]" : child_path,
               child_td, type_code);
     }
@@ -426,7 +474,46 @@ void Walk::Invariants(const Node& n, const json::Value& v, const std::string& pa
   }
 }
 
+void Walk::PrimitiveElements(const Node& c, const json::Value* values, const json::Value& elements,
+                             const std::string& path) {
+  const CompiledProfile* element = validator.FindCompiled(kElementUrl);
+  const fhir::TypeDef* element_td = model.Find("Element");
+  const bool array = elements.IsArray();
+  if (array && values != nullptr && values->IsArray() &&
+      values->elements().size() != elements.elements().size()) {
+    Report(Severity::kError, IssueType::kStructure, path,
+           "the arrays of values and of their extensions (_" + LastSegment(path) +
+               ") differ in length (" + std::to_string(values->elements().size()) + " and " +
+               std::to_string(elements.elements().size()) + ")");
+  }
+  const std::size_t n = array ? elements.elements().size() : 1;
+  for (std::size_t k = 0; k < n; ++k) {
+    const json::Value& e = array ? elements.elements()[k] : elements;
+    if (e.IsNull()) continue;
+    const std::string item_path = array ? path + "[" + std::to_string(k) + "]" : path;
+    if (!e.IsObject()) {
+      Report(Severity::kError, IssueType::kStructure, item_path,
+             "expected the primitive's id and extensions as an object, found " +
+                 std::string(json::KindName(e.kind())));
+      continue;
+    }
+    // The Element's own rules: id, and each extension (with ext-1 and its
+    // definition when known) as for any other element.
+    if (element != nullptr) Children(element->root, e, item_path, element_td);
+    // ele-1: a primitive has a value or extensions (an id alone is not enough).
+    const json::Value* extensions = e.Find("extension");
+    const bool has_extension =
+        extensions != nullptr && extensions->IsArray() && !extensions->elements().empty();
+    if (At(values, k) == nullptr && !has_extension) {
+      for (const internal::CompiledConstraint& cc : c.constraints) {
+        if (cc.native == fhirpath::ElementInvariant::kEle1) Failed(*cc.constraint, item_path);
+      }
+    }
+  }
+}
+
 void Walk::Failed(const Constraint& c, const std::string& path) {
+  if (!failed.insert(c.key + '\n' + path).second) return;
   const bool error = c.severity == "error";
   Report(error ? Severity::kError : Severity::kWarning, IssueType::kInvariant, path,
          "constraint " + c.key + " failed: " + c.human);
@@ -450,6 +537,8 @@ Result<std::unique_ptr<ProfileValidator>> ProfileValidator::Create(const Profile
   v->url_ = std::string(profile_url);
   v->registry_ = &registry;
   v->Compile(profile_url);
+  // What a primitive's `_name` holds (id, extension), when the registry has it.
+  v->Compile(kElementUrl);
   return v;
 }
 

@@ -249,6 +249,72 @@ TEST(RegionalProfiles, BedExtensionWithBothOrNeitherFailsExt1) {
   }
 }
 
+// Extensions on primitives (`_status` in FHIR JSON: the primitive's id and
+// extensions) are checked as on complex elements: ext-1, and the extension's
+// own definition when the registry has it.
+TEST(RegionalProfiles, PrimitiveExtensionsAreValidated) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed_profile =
+      "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  auto with_status_extension = [&bed](const std::string& extension) {
+    const std::string status = "\"status\": \"active\",";
+    std::string text = bed;
+    const std::size_t at = text.find(status);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) {
+      text.insert(at + status.size(), "\"_status\": {\"extension\": [" + extension + "]},");
+    }
+    return text;
+  };
+  EXPECT_EQ(
+      Errors(bed_profile, with_status_extension(R"({"url":"https://example.org/fhir/both",)"
+                                                R"("valueString":"v",)"
+                                                R"("extension":[{"url":"n","valueInteger":1}]})")),
+      "Location.status.extension[0]: constraint ext-1 failed: Must have either extensions "
+      "or value[x], not both\n");
+  // bed-status takes a Coding, not a string.
+  const std::string wrong_type =
+      Errors(bed_profile,
+             with_status_extension(
+                 R"({"url":"https://fhir-engine.example.org/fhir/StructureDefinition/bed-status",)"
+                 R"("valueString":"reserved"})"));
+  EXPECT_NE(wrong_type.find("Location.status.extension[0].valueString: type String is not allowed"),
+            std::string::npos)
+      << wrong_type;
+  EXPECT_EQ(
+      Errors(bed_profile,
+             with_status_extension(R"({"url":"https://example.org/fhir/note","valueString":"v"})")),
+      "");
+  // An extension without a url, and a primitive with neither value nor extension.
+  const std::string no_url = Errors(bed_profile, with_status_extension(R"({"valueString":"v"})"));
+  EXPECT_NE(no_url.find("Location.status.extension[0].url: Extension.url: minimum required = 1"),
+            std::string::npos)
+      << no_url;
+  Result<json::Document> doc = json::Parse(bed);
+  ASSERT_TRUE(doc.ok());
+  doc->RemoveMember(doc->root(), "status");
+  std::string id_only = json::Write(doc->root());
+  id_only.insert(id_only.size() - 1, R"(,"_status":{"id":"s1"})");
+  const std::string ele1 = Errors(bed_profile, id_only);
+  EXPECT_NE(ele1.find("Location.status: constraint ele-1 failed"), std::string::npos) << ele1;
+}
+
+// An invariant that two definitions carry for the same node (ext-1 from the
+// profile's Location.extension and from Extension itself) is reported once.
+TEST(RegionalProfiles, InvariantFailureReportedOncePerNode) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  const std::string end = "\n  ],\n  \"status\"";
+  std::string text = bed;
+  text.insert(text.find(end), R"(,{"url":"https://example.org/fhir/neither"})");
+  EXPECT_EQ(Errors("https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed", text),
+            "Location.extension[2]: constraint ext-1 failed: Must have either extensions or "
+            "value[x], not both\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(R4, ProfileCorpusTest,
                          ::testing::Values("Location", "Organization", "Encounter"));
 
