@@ -126,6 +126,7 @@ void Navigate(const json::Value& v, std::string_view path, std::vector<const jso
 
 std::string Describe(const json::Value& v) { return json::Write(v); }
 
+constexpr std::string_view kBaseUrl = "http://hl7.org/fhir/StructureDefinition/";
 constexpr std::string_view kElementUrl = "http://hl7.org/fhir/StructureDefinition/Element";
 
 // The entry at `k` of a primitive's value or `_name` member (an array, or a
@@ -209,6 +210,20 @@ void Walk::Element(const Node& n, const json::Value& v, const std::string& path,
   if (type_code == "Extension") {
     if (const json::Value* url = v.Find("url"); url != nullptr && url->IsString()) {
       if (const CompiledProfile* ext = validator.FindCompiled(url->text())) type_profile = ext;
+    }
+  }
+  // A resource inside another (contained, Bundle.entry.resource): its own
+  // type's base definition, when the registry has it.
+  if (type_code == "Resource") {
+    const json::Value* rt = v.Find("resourceType");
+    if (rt == nullptr || !rt->IsString()) {
+      Report(Severity::kError, IssueType::kStructure, path, "a resource here needs a resourceType");
+      return;
+    }
+    const std::string own = std::string(kBaseUrl) + std::string(rt->text());
+    if (const CompiledProfile* p = validator.FindCompiled(own); p != nullptr && p != type_profile) {
+      type_profile = p;
+      if (const fhir::TypeDef* own_td = model.Find(rt->text())) td = own_td;
     }
   }
   if (type_profile == nullptr && !type_code.empty()) {
@@ -539,6 +554,11 @@ Result<std::unique_ptr<ProfileValidator>> ProfileValidator::Create(const Profile
   v->Compile(profile_url);
   // What a primitive's `_name` holds (id, extension), when the registry has it.
   v->Compile(kElementUrl);
+  // What a contained resource is checked against: its own type's base
+  // definition (only the types the registry holds).
+  if (v->reaches_resource_) {
+    for (const ProfileModel* type : registry.ResourceTypes()) v->Compile(type->url);
+  }
   return v;
 }
 
@@ -580,6 +600,7 @@ const CompiledProfile* ProfileValidator::Compile(std::string_view url) {
     }
     if (n->children.empty() && n->e->types.size() == 1 && n->e != &model->snapshot[0]) {
       const TypeRef& t = n->e->types[0];
+      reaches_resource_ |= t.code == "Resource";
       if (!IsPrimitiveCode(t.code) && t.code != "Resource") {
         std::string target = !t.profiles.empty() && registry_->FindProfile(t.profiles[0])
                                  ? t.profiles[0]

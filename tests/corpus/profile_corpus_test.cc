@@ -315,6 +315,54 @@ TEST(RegionalProfiles, InvariantFailureReportedOncePerNode) {
             "value[x], not both\n");
 }
 
+// Every issue, of any severity, as "severity path: message" lines.
+std::string AllIssues(const std::string& profile, const std::string& json) {
+  Result<std::unique_ptr<ProfileValidator>> validator =
+      ProfileValidator::Create(RegionalRegistry(), profile);
+  if (!validator.ok()) return "cannot compile " + profile + ": " + validator.status().message();
+  Result<json::Document> doc = json::Parse(json);
+  if (!doc.ok()) return doc.status().message();
+  validation::IssueCollector sink;
+  (*validator)->Validate(doc->root(), sink);
+  return Show(sink.issues());
+}
+
+// A contained resource is checked against its own type's base definition
+// (org-1, ext-1 on its extensions), and the bed's dom-3 (every contained
+// resource is referenced from the container) evaluates without error.
+TEST(RegionalProfiles, ContainedResourcesAreValidatedAgainstTheirType) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed_profile =
+      "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  auto with_contained = [&bed](const std::string& organization) {
+    std::string text = bed;
+    const std::string managing = R"("reference": "Organization/example-hospital")";
+    const std::size_t at = text.find(managing);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) text.replace(at, managing.size(), R"("reference": "#org1")");
+    text.insert(text.rfind('}'), R"(,"contained":[)" + organization + "]");
+    return text;
+  };
+  const std::string valid = AllIssues(
+      bed_profile, with_contained(R"({"resourceType":"Organization","id":"org1","name":"H"})"));
+  EXPECT_EQ(valid.find("error"), std::string::npos) << valid;
+  EXPECT_EQ(valid.find("could not be evaluated"), std::string::npos) << valid;
+  const std::string both =
+      Errors(bed_profile,
+             with_contained(R"({"resourceType":"Organization","id":"org1","name":"H",)"
+                            R"("extension":[{"url":"https://example.org/x","valueString":"v",)"
+                            R"("extension":[{"url":"n","valueInteger":1}]}]})"));
+  EXPECT_EQ(both,
+            "Location.contained[0].extension[0]: constraint ext-1 failed: Must have either "
+            "extensions or value[x], not both\n");
+  const std::string nameless =
+      Errors(bed_profile, with_contained(R"({"resourceType":"Organization","id":"org1"})"));
+  EXPECT_NE(nameless.find("Location.contained[0]: constraint org-1 failed"), std::string::npos)
+      << nameless;
+}
+
 INSTANTIATE_TEST_SUITE_P(R4, ProfileCorpusTest,
                          ::testing::Values("Location", "Organization", "Encounter"));
 
