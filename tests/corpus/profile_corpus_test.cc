@@ -130,6 +130,24 @@ TEST(ProfileCorpusBase, CatchesBrokenResources) {
       << loc;
 }
 
+// dom-3 (a contained resource is referenced from its container) is evaluated
+// on the container even when no element of it can hold a reference: the
+// unreferenced one fails, the referenced one passes.
+TEST(ProfileCorpusBase, Dom3JudgesContainedResources) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string unreferenced = Show(ValidateBase(
+      "Location", R"({"resourceType":"Location","id":"x","name":"b",)"
+                  R"("contained":[{"resourceType":"Organization","id":"o1","name":"H"}]})"));
+  EXPECT_EQ(unreferenced.find("could not be evaluated"), std::string::npos) << unreferenced;
+  EXPECT_NE(unreferenced.find("error Location: constraint dom-3 failed"), std::string::npos)
+      << unreferenced;
+  const std::string referenced = Show(ValidateBase(
+      "Location", R"({"resourceType":"Location","id":"x","name":"b",)"
+                  R"("managingOrganization":{"reference":"#o1"},)"
+                  R"("contained":[{"resourceType":"Organization","id":"o1","name":"H"}]})"));
+  EXPECT_EQ(referenced.find("dom-3"), std::string::npos) << referenced;
+}
+
 // The base definitions plus the regional profiles and terminology
 // (fhir-profiles/regional: snapshots made by tools/generate_snapshots.py).
 const ProfileRegistry& RegionalRegistry() {
