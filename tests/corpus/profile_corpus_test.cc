@@ -367,6 +367,8 @@ TEST(RegionalProfiles, ContainedResourcesAreValidatedAgainstTheirType) {
       bed_profile, with_contained(R"({"resourceType":"Organization","id":"org1","name":"H"})"));
   EXPECT_EQ(valid.find("error"), std::string::npos) << valid;
   EXPECT_EQ(valid.find("could not be evaluated"), std::string::npos) << valid;
+  // dom-6 (narrative) does not apply to it: dom-1 forbids narrative there.
+  EXPECT_EQ(valid.find("Location.contained[0]: constraint dom-6"), std::string::npos) << valid;
   const std::string both =
       Errors(bed_profile,
              with_contained(R"({"resourceType":"Organization","id":"org1","name":"H",)"
