@@ -205,6 +205,9 @@ class Evaluator {
     bool any_typed = false;
     bool any_known = false;
     const fhir::TypeDef* first_type = nullptr;
+    // Items of several types (descendants(), children()): their static type
+    // is a union, for which strict mode has no element list to check against.
+    bool mixed_types = false;
     for (const Item& item : input) {
       if (!item.is_node()) {
         if (item.kind() == ItemKind::kTypeInfo) {
@@ -217,6 +220,7 @@ class Evaluator {
       if (node.type != nullptr) {
         any_typed = true;
         if (first_type == nullptr) first_type = node.type;
+        mixed_types |= node.type != first_type;
         if (type_name) {
           // Patient.name: a type name filters the input by type.
           any_known = true;
@@ -227,7 +231,7 @@ class Evaluator {
       if (AppendMember(node, name, model_, ctx_.lenient_choice_names, out)) any_known = true;
       if (out.size() > ctx_.max_collection_size) return CheckSize(n, out.size());
     }
-    if (ctx_.check_element_names && unchecked_ == 0 && any_typed && !any_known) {
+    if (ctx_.check_element_names && unchecked_ == 0 && any_typed && !any_known && !mixed_types) {
       std::string type = first_type->kind == fhir::TypeKind::kBackbone
                              ? "BackboneElement " + first_type->name
                              : first_type->name;
@@ -375,10 +379,18 @@ class Evaluator {
       unchecked_ = saved_unchecked;
       return out;
     }
+    bool mixed = false;
+    for (const Item& item : input) {
+      mixed |= item.is_node() && input[0].is_node() && item.node().type != input[0].node().type;
+    }
     for (std::size_t i = 0; i < input.size(); ++i) {
       Collection one = One(input[i]);
       Frame inner{&one, static_cast<std::int64_t>(i), f.total};
+      // Over items of several types (descendants().where(reference = '#')),
+      // the criteria name elements that only some of them have.
+      unchecked_ += mixed ? 1 : 0;
       Result<Collection> r = Eval(body, inner);
+      unchecked_ -= mixed ? 1 : 0;
       if (!r.ok()) return r;
       if (id == FI::kSelect) {
         out.insert(out.end(), std::make_move_iterator(r->begin()),

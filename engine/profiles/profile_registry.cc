@@ -130,6 +130,18 @@ const ProfileModel* ProfileRegistry::FindType(std::string_view type_name) const 
   return FindProfile("http://hl7.org/fhir/StructureDefinition/" + std::string(type_name));
 }
 
+std::vector<const ProfileModel*> ProfileRegistry::ResourceTypes() const {
+  constexpr std::string_view kBase = "http://hl7.org/fhir/StructureDefinition/";
+  std::vector<const ProfileModel*> out;
+  for (const auto& [url, model] : profiles_) {
+    if (model->kind == "resource" && url.size() == kBase.size() + model->type.size() &&
+        url.starts_with(kBase) && url.ends_with(model->type)) {
+      out.push_back(model.get());
+    }
+  }
+  return out;
+}
+
 const json::Value* ProfileRegistry::FindValueSet(std::string_view url) const {
   auto it = value_sets_.find(StripVersion(url));
   return it == value_sets_.end() ? nullptr : it->second;

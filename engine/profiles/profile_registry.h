@@ -41,6 +41,9 @@ class ProfileRegistry {
   const ProfileModel* FindProfile(std::string_view url) const;
   // The base definition of a type by name ("Identifier", "Location").
   const ProfileModel* FindType(std::string_view type_name) const;
+  // The base definitions of the resource types here (Location, Organization,
+  // ...: kind resource, url http://hl7.org/fhir/StructureDefinition/<type>).
+  std::vector<const ProfileModel*> ResourceTypes() const;
   const json::Value* FindValueSet(std::string_view url) const;
   const json::Value* FindCodeSystem(std::string_view url) const;
 

@@ -2,7 +2,9 @@
 // walks a resource's JSON along it.
 #include "engine/profiles/profile_validator.h"
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 #include "engine/fhir/type_model.h"
 #include "engine/fhirpath/element_invariants.h"
@@ -124,6 +126,18 @@ void Navigate(const json::Value& v, std::string_view path, std::vector<const jso
 
 std::string Describe(const json::Value& v) { return json::Write(v); }
 
+constexpr std::string_view kBaseUrl = "http://hl7.org/fhir/StructureDefinition/";
+constexpr std::string_view kElementUrl = "http://hl7.org/fhir/StructureDefinition/Element";
+
+// The entry at `k` of a primitive's value or `_name` member (an array, or a
+// single value at 0), or nullptr.
+const json::Value* At(const json::Value* v, std::size_t k) {
+  if (v == nullptr) return nullptr;
+  if (!v->IsArray()) return k == 0 && !v->IsNull() ? v : nullptr;
+  if (k >= v->elements().size() || v->elements()[k].IsNull()) return nullptr;
+  return &v->elements()[k];
+}
+
 struct Walk {
   const ProfileValidator& validator;
   const json::Value& resource;
@@ -145,7 +159,16 @@ struct Walk {
   void Reference(const Node& n, const json::Value& v, const std::string& path);
   void Invariants(const Node& n, const json::Value& v, const std::string& path,
                   const fhir::TypeDef* td);
+  void PrimitiveElements(const Node& c, const json::Value* values, const json::Value& elements,
+                         const std::string& path);
   void Failed(const Constraint& c, const std::string& path);
+
+  // Invariant failures already reported, as key + '\n' + path: a node that
+  // two definitions constrain alike (a profile's element and its type) gets
+  // one issue per invariant.
+  std::set<std::string> failed{};
+  // The contained resource being walked against its own type, or nullptr.
+  const json::Value* contained = nullptr;
 };
 
 bool KindFits(std::string_view code, const json::Value& v) {
@@ -189,6 +212,21 @@ void Walk::Element(const Node& n, const json::Value& v, const std::string& path,
   if (type_code == "Extension") {
     if (const json::Value* url = v.Find("url"); url != nullptr && url->IsString()) {
       if (const CompiledProfile* ext = validator.FindCompiled(url->text())) type_profile = ext;
+    }
+  }
+  // A resource inside another (contained, Bundle.entry.resource): its own
+  // type's base definition, when the registry has it.
+  if (type_code == "Resource") {
+    const json::Value* rt = v.Find("resourceType");
+    if (rt == nullptr || !rt->IsString()) {
+      Report(Severity::kError, IssueType::kStructure, path, "a resource here needs a resourceType");
+      return;
+    }
+    const std::string own = std::string(kBaseUrl) + std::string(rt->text());
+    if (const CompiledProfile* p = validator.FindCompiled(own); p != nullptr && p != type_profile) {
+      type_profile = p;
+      if (const fhir::TypeDef* own_td = model.Find(rt->text())) td = own_td;
+      if (LastSegment(path).starts_with("contained")) contained = &v;
     }
   }
   if (type_profile == nullptr && !type_code.empty()) {
@@ -236,12 +274,37 @@ void Walk::Children(const Node& n, const json::Value& obj, const std::string& pa
         items = std::span<const json::Value>(&m.value, 1);
         break;
       }
+      // An extension-only primitive choice (`_valueString` without `valueString`).
+      if (items.empty()) {
+        for (const TypeRef& t : c.e->types) {
+          if (!IsPrimitiveCode(t.code)) continue;
+          std::string name = "_" + c.name + t.code;
+          name[c.name.size() + 1] =
+              static_cast<char>(std::toupper(static_cast<unsigned char>(name[c.name.size() + 1])));
+          if (obj.Find(name) != nullptr) {
+            key = name.substr(1);
+            type_code = t.code;
+            break;
+          }
+        }
+      }
     } else if (const json::Value* v = obj.Find(c.name)) {
       array = v->IsArray();
       items = array ? v->elements() : std::span<const json::Value>(v, 1);
     }
+    // A primitive's id and extensions, beside it as `_name` (a parallel array
+    // with nulls for a repeating one): a position holding either is present.
+    const json::Value* elements = obj.Find("_" + key);
+    const json::Value* values = obj.Find(key);
     std::size_t count = items.size();
-    if (count == 0 && obj.Find("_" + c.name) != nullptr) count = 1;  // extension-only primitive
+    if (elements != nullptr) {
+      const std::size_t positions =
+          std::max(items.size(), elements->IsArray() ? elements->elements().size() : 1);
+      count = 0;
+      for (std::size_t k = 0; k < positions; ++k) {
+        if (At(values, k) != nullptr || At(elements, k) != nullptr) ++count;
+      }
+    }
     const std::string child_path = path + "." + key;
     if (count < c.e->min) {
       Report(Severity::kError, IssueType::kRequired, child_path,
@@ -259,12 +322,15 @@ void Walk::Children(const Node& n, const json::Value& obj, const std::string& pa
         child_td = p->type->type;
       }
     }
+    if (elements != nullptr) PrimitiveElements(c, values, *elements, child_path);
     // Slices are counted even when there are no items (a required slice).
     if (c.e->slicing && !c.slices.empty()) {
       Slicing(c, items, array, child_path, child_td, type_code);
       continue;
     }
     for (std::size_t k = 0; k < items.size(); ++k) {
+      // A null value with its extensions in the parallel `_name` array.
+      if (items[k].IsNull() && At(elements, k) != nullptr) continue;
       Element(c, items[k], array ? child_path + "[" + std::to_string(k) + "]" : child_path,
               child_td, type_code);
     }
@@ -403,6 +469,8 @@ void Walk::Invariants(const Node& n, const json::Value& v, const std::string& pa
   ctx.resource = &resource;
   for (const internal::CompiledConstraint& c : n.constraints) {
     if (c.expression == nullptr) continue;
+    // A contained resource has no narrative (dom-1 on its container).
+    if (&v == contained && c.constraint->key == "dom-6") continue;
     if (c.native != fhirpath::ElementInvariant::kNone) {
       if (std::optional<bool> verdict = fhirpath::CheckElementInvariant(c.native, node, model)) {
         if (!*verdict) Failed(*c.constraint, path);
@@ -426,7 +494,46 @@ void Walk::Invariants(const Node& n, const json::Value& v, const std::string& pa
   }
 }
 
+void Walk::PrimitiveElements(const Node& c, const json::Value* values, const json::Value& elements,
+                             const std::string& path) {
+  const CompiledProfile* element = validator.FindCompiled(kElementUrl);
+  const fhir::TypeDef* element_td = model.Find("Element");
+  const bool array = elements.IsArray();
+  if (array && values != nullptr && values->IsArray() &&
+      values->elements().size() != elements.elements().size()) {
+    Report(Severity::kError, IssueType::kStructure, path,
+           "the arrays of values and of their extensions (_" + LastSegment(path) +
+               ") differ in length (" + std::to_string(values->elements().size()) + " and " +
+               std::to_string(elements.elements().size()) + ")");
+  }
+  const std::size_t n = array ? elements.elements().size() : 1;
+  for (std::size_t k = 0; k < n; ++k) {
+    const json::Value& e = array ? elements.elements()[k] : elements;
+    if (e.IsNull()) continue;
+    const std::string item_path = array ? path + "[" + std::to_string(k) + "]" : path;
+    if (!e.IsObject()) {
+      Report(Severity::kError, IssueType::kStructure, item_path,
+             "expected the primitive's id and extensions as an object, found " +
+                 std::string(json::KindName(e.kind())));
+      continue;
+    }
+    // The Element's own rules: id, and each extension (with ext-1 and its
+    // definition when known) as for any other element.
+    if (element != nullptr) Children(element->root, e, item_path, element_td);
+    // ele-1: a primitive has a value or extensions (an id alone is not enough).
+    const json::Value* extensions = e.Find("extension");
+    const bool has_extension =
+        extensions != nullptr && extensions->IsArray() && !extensions->elements().empty();
+    if (At(values, k) == nullptr && !has_extension) {
+      for (const internal::CompiledConstraint& cc : c.constraints) {
+        if (cc.native == fhirpath::ElementInvariant::kEle1) Failed(*cc.constraint, item_path);
+      }
+    }
+  }
+}
+
 void Walk::Failed(const Constraint& c, const std::string& path) {
+  if (!failed.insert(c.key + '\n' + path).second) return;
   const bool error = c.severity == "error";
   Report(error ? Severity::kError : Severity::kWarning, IssueType::kInvariant, path,
          "constraint " + c.key + " failed: " + c.human);
@@ -450,6 +557,13 @@ Result<std::unique_ptr<ProfileValidator>> ProfileValidator::Create(const Profile
   v->url_ = std::string(profile_url);
   v->registry_ = &registry;
   v->Compile(profile_url);
+  // What a primitive's `_name` holds (id, extension), when the registry has it.
+  v->Compile(kElementUrl);
+  // What a contained resource is checked against: its own type's base
+  // definition (only the types the registry holds).
+  if (v->reaches_resource_) {
+    for (const ProfileModel* type : registry.ResourceTypes()) v->Compile(type->url);
+  }
   return v;
 }
 
@@ -491,6 +605,7 @@ const CompiledProfile* ProfileValidator::Compile(std::string_view url) {
     }
     if (n->children.empty() && n->e->types.size() == 1 && n->e != &model->snapshot[0]) {
       const TypeRef& t = n->e->types[0];
+      reaches_resource_ |= t.code == "Resource";
       if (!IsPrimitiveCode(t.code) && t.code != "Resource") {
         std::string target = !t.profiles.empty() && registry_->FindProfile(t.profiles[0])
                                  ? t.profiles[0]

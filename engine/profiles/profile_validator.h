@@ -52,7 +52,8 @@ class ProfileValidator {
   std::map<std::string, std::unique_ptr<internal::CompiledProfile>, std::less<>> compiled_;
   std::map<std::string, fhirpath::Expression, std::less<>> expressions_;
   std::vector<validation::Issue> compile_notes_;
-  json::Document synthesized_;  // discriminator values taken from type profiles
+  bool reaches_resource_ = false;  // an element of type Resource (contained)
+  json::Document synthesized_;     // discriminator values taken from type profiles
 };
 
 }  // namespace fhirengine::profiles

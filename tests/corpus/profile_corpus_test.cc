@@ -130,6 +130,24 @@ TEST(ProfileCorpusBase, CatchesBrokenResources) {
       << loc;
 }
 
+// dom-3 (a contained resource is referenced from its container) is evaluated
+// on the container even when no element of it can hold a reference: the
+// unreferenced one fails, the referenced one passes.
+TEST(ProfileCorpusBase, Dom3JudgesContainedResources) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string unreferenced = Show(ValidateBase(
+      "Location", R"({"resourceType":"Location","id":"x","name":"b",)"
+                  R"("contained":[{"resourceType":"Organization","id":"o1","name":"H"}]})"));
+  EXPECT_EQ(unreferenced.find("could not be evaluated"), std::string::npos) << unreferenced;
+  EXPECT_NE(unreferenced.find("error Location: constraint dom-3 failed"), std::string::npos)
+      << unreferenced;
+  const std::string referenced = Show(ValidateBase(
+      "Location", R"({"resourceType":"Location","id":"x","name":"b",)"
+                  R"("managingOrganization":{"reference":"#o1"},)"
+                  R"("contained":[{"resourceType":"Organization","id":"o1","name":"H"}]})"));
+  EXPECT_EQ(referenced.find("dom-3"), std::string::npos) << referenced;
+}
+
 // The base definitions plus the regional profiles and terminology
 // (fhir-profiles/regional: snapshots made by tools/generate_snapshots.py).
 const ProfileRegistry& RegionalRegistry() {
@@ -247,6 +265,122 @@ TEST(RegionalProfiles, BedExtensionWithBothOrNeitherFailsExt1) {
                     R"("extension":[{"url":"n","valueInteger":1}]})")}) {
     EXPECT_EQ(Errors(bed_profile, with_extension(valid)), "") << valid;
   }
+}
+
+// Extensions on primitives (`_status` in FHIR JSON: the primitive's id and
+// extensions) are checked as on complex elements: ext-1, and the extension's
+// own definition when the registry has it.
+TEST(RegionalProfiles, PrimitiveExtensionsAreValidated) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed_profile =
+      "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  auto with_status_extension = [&bed](const std::string& extension) {
+    const std::string status = "\"status\": \"active\",";
+    std::string text = bed;
+    const std::size_t at = text.find(status);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) {
+      text.insert(at + status.size(), "\"_status\": {\"extension\": [" + extension + "]},");
+    }
+    return text;
+  };
+  EXPECT_EQ(
+      Errors(bed_profile, with_status_extension(R"({"url":"https://example.org/fhir/both",)"
+                                                R"("valueString":"v",)"
+                                                R"("extension":[{"url":"n","valueInteger":1}]})")),
+      "Location.status.extension[0]: constraint ext-1 failed: Must have either extensions "
+      "or value[x], not both\n");
+  // bed-status takes a Coding, not a string.
+  const std::string wrong_type =
+      Errors(bed_profile,
+             with_status_extension(
+                 R"({"url":"https://fhir-engine.example.org/fhir/StructureDefinition/bed-status",)"
+                 R"("valueString":"reserved"})"));
+  EXPECT_NE(wrong_type.find("Location.status.extension[0].valueString: type String is not allowed"),
+            std::string::npos)
+      << wrong_type;
+  EXPECT_EQ(
+      Errors(bed_profile,
+             with_status_extension(R"({"url":"https://example.org/fhir/note","valueString":"v"})")),
+      "");
+  // An extension without a url, and a primitive with neither value nor extension.
+  const std::string no_url = Errors(bed_profile, with_status_extension(R"({"valueString":"v"})"));
+  EXPECT_NE(no_url.find("Location.status.extension[0].url: Extension.url: minimum required = 1"),
+            std::string::npos)
+      << no_url;
+  Result<json::Document> doc = json::Parse(bed);
+  ASSERT_TRUE(doc.ok());
+  doc->RemoveMember(doc->root(), "status");
+  std::string id_only = json::Write(doc->root());
+  id_only.insert(id_only.size() - 1, R"(,"_status":{"id":"s1"})");
+  const std::string ele1 = Errors(bed_profile, id_only);
+  EXPECT_NE(ele1.find("Location.status: constraint ele-1 failed"), std::string::npos) << ele1;
+}
+
+// An invariant that two definitions carry for the same node (ext-1 from the
+// profile's Location.extension and from Extension itself) is reported once.
+TEST(RegionalProfiles, InvariantFailureReportedOncePerNode) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  const std::string end = "\n  ],\n  \"status\"";
+  std::string text = bed;
+  text.insert(text.find(end), R"(,{"url":"https://example.org/fhir/neither"})");
+  EXPECT_EQ(Errors("https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed", text),
+            "Location.extension[2]: constraint ext-1 failed: Must have either extensions or "
+            "value[x], not both\n");
+}
+
+// Every issue, of any severity, as "severity path: message" lines.
+std::string AllIssues(const std::string& profile, const std::string& json) {
+  Result<std::unique_ptr<ProfileValidator>> validator =
+      ProfileValidator::Create(RegionalRegistry(), profile);
+  if (!validator.ok()) return "cannot compile " + profile + ": " + validator.status().message();
+  Result<json::Document> doc = json::Parse(json);
+  if (!doc.ok()) return doc.status().message();
+  validation::IssueCollector sink;
+  (*validator)->Validate(doc->root(), sink);
+  return Show(sink.issues());
+}
+
+// A contained resource is checked against its own type's base definition
+// (org-1, ext-1 on its extensions), and the bed's dom-3 (every contained
+// resource is referenced from the container) evaluates without error.
+TEST(RegionalProfiles, ContainedResourcesAreValidatedAgainstTheirType) {
+  if (PackageDir().empty()) GTEST_SKIP() << "FHIR_R4_EXAMPLES_DIR not set";
+  const std::string bed_profile =
+      "https://fhir-engine.example.org/fhir/StructureDefinition/RegionalBed";
+  const std::string bed = ReadText(std::filesystem::path(FE_SOURCE_DIR) /
+                                   "fhir-profiles/regional/examples/Location-example-bed.json");
+  auto with_contained = [&bed](const std::string& organization) {
+    std::string text = bed;
+    const std::string managing = R"("reference": "Organization/example-hospital")";
+    const std::size_t at = text.find(managing);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) text.replace(at, managing.size(), R"("reference": "#org1")");
+    text.insert(text.rfind('}'), R"(,"contained":[)" + organization + "]");
+    return text;
+  };
+  const std::string valid = AllIssues(
+      bed_profile, with_contained(R"({"resourceType":"Organization","id":"org1","name":"H"})"));
+  EXPECT_EQ(valid.find("error"), std::string::npos) << valid;
+  EXPECT_EQ(valid.find("could not be evaluated"), std::string::npos) << valid;
+  // dom-6 (narrative) does not apply to it: dom-1 forbids narrative there.
+  EXPECT_EQ(valid.find("Location.contained[0]: constraint dom-6"), std::string::npos) << valid;
+  const std::string both =
+      Errors(bed_profile,
+             with_contained(R"({"resourceType":"Organization","id":"org1","name":"H",)"
+                            R"("extension":[{"url":"https://example.org/x","valueString":"v",)"
+                            R"("extension":[{"url":"n","valueInteger":1}]}]})"));
+  EXPECT_EQ(both,
+            "Location.contained[0].extension[0]: constraint ext-1 failed: Must have either "
+            "extensions or value[x], not both\n");
+  const std::string nameless =
+      Errors(bed_profile, with_contained(R"({"resourceType":"Organization","id":"org1"})"));
+  EXPECT_NE(nameless.find("Location.contained[0]: constraint org-1 failed"), std::string::npos)
+      << nameless;
 }
 
 INSTANTIATE_TEST_SUITE_P(R4, ProfileCorpusTest,
