@@ -311,7 +311,9 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
     live_listener = picture->AddListener([&live_feed](std::uint64_t) { live_feed.Notify(); });
     live_feed.Notify();
   }
-  server->AddLiveFeed("/capacity/live", live_feed);
+  // Only with a picture to send: without the rollup the path is unknown
+  // (404), not a feed that never says anything.
+  if (picture != nullptr) server->AddLiveFeed("/capacity/live", live_feed);
   server->Serve(*router);
   ingest->Start();
   log::Write(log::Level::kInfo, "listening",

@@ -10,8 +10,8 @@ namespace fhirengine::capacity {
 
 void CapacitySummaryEndpoint::Handle(rest::RestRequest request, rest::Responder responder) {
   if (request.method != "GET" && request.method != "HEAD") {
-    rest::RestResponse r = ProtocolError(405, "only GET is allowed here");
-    r.AddHeader("Allow", "GET");
+    rest::RestResponse r = ProtocolError(405, "only GET and HEAD are allowed here");
+    r.AddHeader("Allow", "GET, HEAD");
     return responder.reply(std::move(r));
   }
   rest::RestResponse r;

@@ -201,22 +201,36 @@ class FeedSession final : public SessionBase,
  private:
   enum class State { kHandshake, kOpen, kClosing, kClosed };
 
+  // The client's address stays out of these logs, as out of the access
+  // log: the connection id ties the lines of one session together.
   void OnAccept(beast::error_code ec) {
     if (state_ == State::kClosed) return;
     if (ec) {
       log::Write(log::Level::kInfo, "live feed: WebSocket handshake failed",
-                 {{"conn", id_}, {"client", client_}, {"error", ec.message()}});
+                 {{"conn", id_}, {"error", ec.message()}});
       return CloseNow();
     }
     state_ = State::kOpen;
     if (shutting_down_) return Close(websocket::close_code::going_away);
-    if (!feed_.Subscribe(this->shared_from_this())) {
-      log::Write(log::Level::kWarning, "live feed: session refused (at the session limit)",
-                 {{"conn", id_}, {"max_sessions", feed_.options().max_sessions}});
-      return Close(websocket::close_code::try_again_later);
+    const SubscribeResult subscribed = feed_.Subscribe(this->shared_from_this(), client_);
+    switch (subscribed) {
+      case SubscribeResult::kSubscribed:
+        break;
+      case SubscribeResult::kStopped:
+        log::Write(log::Level::kInfo, "live feed: session refused (the feed is stopped)",
+                   {{"conn", id_}});
+        return Close(websocket::close_code::going_away, "the feed is stopped");
+      case SubscribeResult::kAtSessionLimit:
+        log::Write(log::Level::kWarning, "live feed: session refused (at the session limit)",
+                   {{"conn", id_}, {"max_sessions", feed_.options().max_sessions}});
+        return Close(websocket::close_code::try_again_later, "too many sessions");
+      case SubscribeResult::kAtClientLimit:
+        log::Write(
+            log::Level::kWarning, "live feed: session refused (at the per-client session limit)",
+            {{"conn", id_}, {"max_sessions_per_client", feed_.options().max_sessions_per_client}});
+        return Close(websocket::close_code::try_again_later, "too many sessions from this client");
     }
-    log::Write(log::Level::kInfo, "live feed: session opened",
-               {{"conn", id_}, {"client", client_}});
+    log::Write(log::Level::kInfo, "live feed: session opened", {{"conn", id_}});
     DoRead();
   }
 
@@ -244,9 +258,7 @@ class FeedSession final : public SessionBase,
     if (state_ != State::kOpen) return;
     if (queue_.size() >= feed_.options().max_queued_messages) {
       log::Write(log::Level::kWarning, "live feed: slow client dropped (send queue full)",
-                 {{"conn", id_},
-                  {"client", client_},
-                  {"max_queued_messages", feed_.options().max_queued_messages}});
+                 {{"conn", id_}, {"max_queued_messages", feed_.options().max_queued_messages}});
       return CloseNow();
     }
     queue_.push_back(std::move(message));
@@ -273,17 +285,18 @@ class FeedSession final : public SessionBase,
   }
 
   // A polite close: what is being written finishes, then a close frame.
-  void Close(websocket::close_code code) {
+  void Close(websocket::close_code code, std::string_view why = {}) {
     if (state_ == State::kClosed || state_ == State::kClosing) return;
     if (state_ == State::kHandshake) return CloseNow();
     state_ = State::kClosing;
     queue_.resize(writing_ ? 1 : 0);  // drop what has not started
     close_code_ = code;
+    close_why_ = std::string(why);
     if (!writing_) StartClose();
   }
 
   void StartClose() {
-    const websocket::close_reason reason(*close_code_);
+    const websocket::close_reason reason(*close_code_, close_why_);
     close_code_.reset();
     ws_.async_close(reason,
                     [self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
@@ -302,11 +315,12 @@ class FeedSession final : public SessionBase,
   const std::uint64_t id_;
   websocket::stream<Stream> ws_;
   LiveFeed& feed_;
-  const std::string client_;
+  const std::string client_;  // the peer's address: the per-client session limit, never logged
   http::request<http::string_body> request_;
   beast::flat_buffer incoming_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::optional<websocket::close_code> close_code_;
+  std::string close_why_;  // the close frame's reason text (ASCII, short)
   State state_ = State::kHandshake;
   bool writing_ = false;
   bool shutting_down_ = false;
@@ -367,10 +381,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec) {
       // Scanners, plain HTTP on the HTTPS port, untrusted client
       // certificates: common and harmless, so info, and only OpenSSL's reason.
-      log::Write(log::Level::kInfo, "TLS handshake failed",
-                 {{"conn", id_},
-                  {"client", client_},
-                  {"error", ec == beast::error::timeout ? "timed out" : ec.message()}});
+      // The connection id, not the client's address: no personal data in logs.
+      log::Write(
+          log::Level::kInfo, "TLS handshake failed",
+          {{"conn", id_}, {"error", ec == beast::error::timeout ? "timed out" : ec.message()}});
       return CloseNow();
     }
     WaitForRequest();
@@ -423,7 +437,21 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     path_ = std::string(target.substr(0, std::min(target.find('?'), kMaxLoggedPath)));
     for (const auto& [feed_path, feed] : server_.feeds) {
       if (path_ != feed_path) continue;
-      if (parser_->is_done() && websocket::is_upgrade(req)) return Upgrade(*feed);
+      if (parser_->is_done() && websocket::is_upgrade(req)) {
+        // An upgrade is a request like any other for the rate limit (and,
+        // as there, answered without a warning: a flood must not flood the log).
+        if (server_.limiter.enabled() && !server_.limiter.Allow(client_, Clock::now())) {
+          state_ = State::kHandling;
+          keep_alive_ = false;
+          head_ = false;
+          RestResponse limited = server_.handler->ProtocolError(
+              429, "too many requests from this client; at most " +
+                       std::to_string(options().max_requests_per_second_per_client) + " a second");
+          limited.AddHeader("Retry-After", "1");
+          return Send(std::move(limited));
+        }
+        return Upgrade(*feed);
+      }
       Refuse(426, path_ + " is a WebSocket: send GET with Upgrade: websocket");
       return;
     }

@@ -16,22 +16,48 @@ LiveFeed::LiveFeed(LiveFeedOptions options, std::function<std::string()> build)
 
 LiveFeed::~LiveFeed() { Stop(); }
 
-bool LiveFeed::Subscribe(const std::shared_ptr<LiveFeedSubscriber>& subscriber) {
+std::string_view SubscribeResultText(SubscribeResult result) {
+  switch (result) {
+    case SubscribeResult::kSubscribed:
+      return "subscribed";
+    case SubscribeResult::kStopped:
+      return "the feed is stopped";
+    case SubscribeResult::kAtSessionLimit:
+      return "at the session limit";
+    case SubscribeResult::kAtClientLimit:
+      return "at the per-client session limit";
+  }
+  return "unknown";
+}
+
+SubscribeResult LiveFeed::Subscribe(const std::shared_ptr<LiveFeedSubscriber>& subscriber,
+                                    std::string_view client) {
+  // publish_mutex_ (before mutex_, as in Publish) is held until the latest
+  // message is delivered: a Publish cannot slip a newer one in between.
+  std::lock_guard publishing(publish_mutex_);
   std::shared_ptr<const std::string> latest;
   {
     std::lock_guard lock(mutex_);
-    if (stopped_) return false;
+    if (stopped_) return SubscribeResult::kStopped;
     // Sessions that died without unsubscribing do not count.
     std::size_t live = 0;
-    for (const auto& weak : subscribers_)
-      if (!weak.expired()) ++live;
-    if (live >= options_.max_sessions) return false;
+    std::size_t from_client = 0;
+    for (std::size_t i = 0; i < subscribers_.size(); ++i) {
+      if (subscribers_[i].expired()) continue;
+      ++live;
+      if (!client.empty() && subscriber_clients_[i] == client) ++from_client;
+    }
+    if (live >= options_.max_sessions) return SubscribeResult::kAtSessionLimit;
+    if (!client.empty() && from_client >= options_.max_sessions_per_client) {
+      return SubscribeResult::kAtClientLimit;
+    }
     subscribers_.push_back(subscriber);
     subscriber_ids_.push_back(subscriber.get());
+    subscriber_clients_.emplace_back(client);
     latest = latest_;
   }
   if (latest) subscriber->Deliver(std::move(latest));
-  return true;
+  return SubscribeResult::kSubscribed;
 }
 
 void LiveFeed::Unsubscribe(const LiveFeedSubscriber* subscriber) {
@@ -40,6 +66,7 @@ void LiveFeed::Unsubscribe(const LiveFeedSubscriber* subscriber) {
     if (subscriber_ids_[i] == subscriber) {
       subscriber_ids_.erase(subscriber_ids_.begin() + static_cast<std::ptrdiff_t>(i));
       subscribers_.erase(subscribers_.begin() + static_cast<std::ptrdiff_t>(i));
+      subscriber_clients_.erase(subscriber_clients_.begin() + static_cast<std::ptrdiff_t>(i));
       return;
     }
   }
@@ -117,6 +144,7 @@ void LiveFeed::Stop() {
       targets = LiveSubscribers();
       subscribers_.clear();
       subscriber_ids_.clear();
+      subscriber_clients_.clear();
     }
   }
   wake_.notify_all();

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,11 @@ class LiveFeedSubscriber {
 struct LiveFeedOptions {
   // Open sessions at most; one more is refused (closed with "try again later").
   std::size_t max_sessions = 256;
+  // Open sessions from one client address at most, so that one client
+  // cannot hold all max_sessions of this unauthenticated feed; one more
+  // from that address is refused the same way. Clients behind one proxy or
+  // NAT share an address and so this limit (docs/capacity.md).
+  std::size_t max_sessions_per_client = 8;
   // Messages waiting to be written to one session; one more and that
   // session is dropped (a slow client never holds back the others).
   std::size_t max_queued_messages = 16;
@@ -41,6 +47,17 @@ struct LiveFeedOptions {
   // Notify() builds at most one message per interval.
   std::chrono::milliseconds min_interval{250};
 };
+
+// Why Subscribe took a session or did not.
+enum class SubscribeResult {
+  kSubscribed,
+  kStopped,         // the feed was stopped
+  kAtSessionLimit,  // max_sessions are open
+  kAtClientLimit,   // max_sessions_per_client are open from this client
+};
+
+// For logs: "subscribed", "feed stopped", "at the session limit", ...
+std::string_view SubscribeResultText(SubscribeResult result);
 
 class LiveFeed {
  public:
@@ -53,9 +70,12 @@ class LiveFeed {
   LiveFeed(const LiveFeed&) = delete;
   LiveFeed& operator=(const LiveFeed&) = delete;
 
-  // Adds `subscriber` (held weakly) and delivers the latest message to it.
-  // False when stopped or at max_sessions. Thread-safe.
-  bool Subscribe(const std::shared_ptr<LiveFeedSubscriber>& subscriber);
+  // Adds `subscriber` (held weakly) from `client` (its address; empty: not
+  // counted against max_sessions_per_client) and delivers the latest message
+  // to it, ordered with Publish: it never gets an older message after a
+  // newer one. Anything but kSubscribed leaves it out. Thread-safe.
+  SubscribeResult Subscribe(const std::shared_ptr<LiveFeedSubscriber>& subscriber,
+                            std::string_view client = {});
   // Removes it (idempotent; also safe from its destructor). Thread-safe.
   void Unsubscribe(const LiveFeedSubscriber* subscriber);
 
@@ -90,6 +110,7 @@ class LiveFeed {
   std::condition_variable wake_;
   std::vector<std::weak_ptr<LiveFeedSubscriber>> subscribers_;
   std::vector<const LiveFeedSubscriber*> subscriber_ids_;  // parallel to subscribers_
+  std::vector<std::string> subscriber_clients_;            // parallel to subscribers_
   std::shared_ptr<const std::string> latest_;
   std::uint64_t published_ = 0;
   bool notified_ = false;

@@ -3,7 +3,8 @@
 // region (an organization, a site, a ward, beds with operationalStatus and
 // bed category) over REST, loads the page, checks its numbers equal
 // GET /capacity/summary's, occupies a free bed over REST and waits (2 s at
-// most) for the page to show it via the WebSocket, and saves a screenshot.
+// most) for the page to show it via the WebSocket, checks the page's CSP
+// refuses a WebSocket to another host, and saves a screenshot.
 //
 // Usage: node dashboard_test.mjs ENGINE_BINARY DEPS_DIR ARTIFACTS_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium, outside CI only).
@@ -195,6 +196,21 @@ async function main() {
     const shot = path.join(artifactsDir, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     if (problems.length) fail(problems.join('\n'));
+    // The live feed above connected under connect-src 'self' (CSP Level 3:
+    // 'self' covers ws: on this host and port); a WebSocket to another host
+    // must be refused by the policy. Checked after the console problems, as
+    // the refusal is reported on the console.
+    const otherHost = await page.evaluate(() => new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation',
+        (e) => resolve(`refused by ${e.effectiveDirective}`), { once: true });
+      try {
+        new WebSocket('ws://127.0.0.2:9/capacity/live');
+      } catch (e) {
+        if (e.name === 'SecurityError') resolve('refused by connect-src');
+      }
+      setTimeout(() => resolve('allowed'), 3000);
+    }));
+    if (otherHost !== 'refused by connect-src') fail(`a WebSocket to another host was ${otherHost}`);
     console.log(`PASS: the page matched /capacity/summary and showed the change after ${latency} ms; screenshot ${shot}`);
   } finally {
     if (browser) await browser.close();

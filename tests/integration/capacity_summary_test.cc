@@ -1,6 +1,7 @@
 // GET /capacity/summary on the real `fhir-engine serve`: a small hierarchy
 // PUT through the FHIR API appears in the summary exactly (docs/capacity.md),
-// a bed's status change shows up without a restart, and only GET is allowed.
+// a bed's status change shows up without a restart, only GET and HEAD are
+// allowed, and with the rollup disabled neither it nor the live feed exists.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -114,10 +115,36 @@ TEST_F(CapacitySummaryTest, ShowsAHierarchyPutOverRestAndFollowsABedChange) {
   EXPECT_EQ(SummaryOnce(R"("occupied":2)"), Expected(2, 0));
 }
 
-TEST_F(CapacitySummaryTest, OnlyGetIsAllowed) {
+TEST_F(CapacitySummaryTest, OnlyGetAndHeadAreAllowed) {
   HttpResponse r = Call("POST", "/capacity/summary", kJson, "{}");
   EXPECT_EQ(r.status, 405) << Describe(r);
-  EXPECT_EQ(r.Header("Allow"), "GET");
+  EXPECT_EQ(r.Header("Allow"), "GET, HEAD");
+  EXPECT_EQ(Call("HEAD", "/capacity/summary").status, 200);
+}
+
+// With the rollup switched off there is nothing to show: the summary and
+// the live feed are unknown paths, not a feed that never says anything.
+class CapacityDisabledTest : public SharedEngineTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartEngine("capacity-off", R"({"server": {"threads": 2}, "store": {"durability": "normal"},
+                                    "capacity": {"enabled": false}})");
+  }
+  static void TearDownTestSuite() { StopEngine(); }
+};
+
+TEST_F(CapacityDisabledTest, SummaryAndLiveFeedAreUnknownPaths) {
+  HttpClient client(engine_->port());
+  ASSERT_TRUE(client.connected()) << client.connect_error();
+  EXPECT_EQ(client.Request("GET", "/capacity/summary").status, 404);
+  HttpClient upgrade(engine_->port());
+  ASSERT_TRUE(upgrade.connected()) << upgrade.connect_error();
+  HttpResponse live = upgrade.Request("GET", "/capacity/live",
+                                      {{"Connection", "Upgrade"},
+                                       {"Upgrade", "websocket"},
+                                       {"Sec-WebSocket-Version", "13"},
+                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  EXPECT_EQ(live.status, 404) << Describe(live);
 }
 
 }  // namespace

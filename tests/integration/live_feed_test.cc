@@ -1,8 +1,10 @@
 // The live feed (GET /capacity/live) on a real HttpServer in-process, spoken
 // to by Beast WebSocket clients over loopback: the latest message on
 // connect, fan-out to many clients, a slow client dropped while the others
-// go on, coalesced Notify, TLS, the session limit, 426 without an upgrade,
-// and "going away" at shutdown. Every wait has a deadline; nothing sleeps.
+// go on, coalesced Notify, TLS, the session limits (overall and per client),
+// the rate limit on upgrades, 426 without an upgrade, and "going away" at
+// shutdown. The LiveFeed tests at the end use plain subscribers (its order
+// and limits, without a server). Every wait has a deadline; nothing sleeps.
 #include "engine/rest/live_feed.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +21,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -144,8 +147,10 @@ TEST_F(LiveFeedTest, ClientMessagesAreIgnoredAndOversizedOnesClose) {
 }
 
 TEST_F(LiveFeedTest, EveryClientGetsEveryMessage) {
-  Start();
   constexpr int kClients = 25;
+  LiveFeedOptions options;
+  options.max_sessions_per_client = kClients;  // all of them come from 127.0.0.1
+  Start(options);
   std::vector<std::unique_ptr<FeedClient>> clients;
   for (int i = 0; i < kClients; ++i)
     clients.push_back(std::make_unique<FeedClient>(server_->port()));
@@ -293,6 +298,137 @@ TEST_F(LiveFeedTest, ServesTheFeedOverTls) {
   EXPECT_EQ(beast::buffers_to_string(buffer.data()), "over tls");
   ws.close(websocket::close_code::normal);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(LiveFeedTest, RefusesSessionsBeyondThePerClientLimit) {
+  LiveFeedOptions options;
+  options.max_sessions_per_client = 2;
+  Start(options);
+  FeedClient first(server_->port());
+  FeedClient second(server_->port());
+  ASSERT_TRUE(WaitFor([&] { return feed_->subscriber_count() == 2; }));
+  FeedClient third(server_->port());  // the same address: 127.0.0.1
+  beast::error_code ec;
+  third.Read(ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(third.ws().reason().code, websocket::close_code::try_again_later);
+  EXPECT_EQ(third.ws().reason().reason, "too many sessions from this client");
+  EXPECT_EQ(feed_->subscriber_count(), 2u);
+  feed_->Publish("for the first two");
+  EXPECT_EQ(first.Read(), "for the first two");
+  EXPECT_EQ(second.Read(), "for the first two");
+}
+
+TEST_F(LiveFeedTest, UpgradesCountAgainstTheRateLimit) {
+  HttpServerOptions server_options;
+  server_options.max_requests_per_second_per_client = 1;
+  Start({}, server_options);
+  // Far more upgrades than one second's worth: the limiter refuses some
+  // before they become sessions.
+  int refused = 0;
+  net::io_context ioc;  // declared first: outlives the streams
+  tcp::resolver resolver(ioc);
+  std::vector<std::unique_ptr<websocket::stream<tcp::socket>>> open;
+  for (int i = 0; i < 6; ++i) {
+    auto ws = std::make_unique<websocket::stream<tcp::socket>>(ioc);
+    net::connect(beast::get_lowest_layer(*ws),
+                 resolver.resolve("127.0.0.1", std::to_string(server_->port())));
+    websocket::response_type res;
+    beast::error_code ec;
+    ws->handshake(res, "127.0.0.1", "/capacity/live", ec);
+    if (ec) {
+      EXPECT_EQ(ec, websocket::error::upgrade_declined);
+      EXPECT_EQ(res.result_int(), 429u);
+      EXPECT_EQ(res[http::field::retry_after], "1");
+      ++refused;
+    } else {
+      open.push_back(std::move(ws));
+    }
+  }
+  EXPECT_GE(refused, 1) << "six upgrades at once passed a limit of one a second";
+}
+
+TEST_F(LiveFeedTest, UpgradeAfterTheFeedStoppedIsClosedAsStoppedNotAsFull) {
+  Start();
+  feed_->Stop();
+  FeedClient client(server_->port());
+  beast::error_code ec;
+  client.Read(ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+  EXPECT_EQ(client.ws().reason().code, websocket::close_code::going_away);
+  EXPECT_EQ(client.ws().reason().reason, "the feed is stopped");
+}
+
+// ---- the feed alone, with plain subscribers ----------------------------------------
+
+// Records what it is given; `on_first` runs inside the first Deliver, before
+// that message is recorded.
+class RecordingSubscriber final : public LiveFeedSubscriber {
+ public:
+  void Deliver(std::shared_ptr<const std::string> message) override {
+    std::function<void()> first;
+    {
+      std::lock_guard lock(mutex_);
+      if (on_first_) first = std::exchange(on_first_, nullptr);
+    }
+    if (first) first();
+    std::lock_guard lock(mutex_);
+    received_.push_back(*message);
+  }
+  void CloseFeed() override {}
+  void OnFirst(std::function<void()> f) {
+    std::lock_guard lock(mutex_);
+    on_first_ = std::move(f);
+  }
+  std::vector<std::string> received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::function<void()> on_first_;
+  std::vector<std::string> received_;
+};
+
+TEST(LiveFeedAlone, SubscribeNeverDeliversAnOlderMessageAfterANewerOne) {
+  LiveFeed feed;
+  feed.Publish("older");
+  auto subscriber = std::make_shared<RecordingSubscriber>();
+  std::future<void> publishing;
+  // While Subscribe hands over "older", a Publish of "newer" starts: it
+  // must wait for that delivery instead of overtaking it. The bounded wait
+  // gives an overtaking Publish the time to do so.
+  subscriber->OnFirst([&] {
+    publishing = std::async(std::launch::async, [&] { feed.Publish("newer"); });
+    publishing.wait_for(std::chrono::milliseconds(300));
+  });
+  ASSERT_EQ(feed.Subscribe(subscriber), SubscribeResult::kSubscribed);
+  publishing.wait();
+  EXPECT_EQ(subscriber->received(), (std::vector<std::string>{"older", "newer"}));
+}
+
+TEST(LiveFeedAlone, LimitsSessionsPerClientAndSaysWhyItRefuses) {
+  LiveFeedOptions options;
+  options.max_sessions = 3;
+  options.max_sessions_per_client = 2;
+  LiveFeed feed(options);
+  std::vector<std::shared_ptr<RecordingSubscriber>> held;
+  auto subscribe = [&](std::string_view client) {
+    held.push_back(std::make_shared<RecordingSubscriber>());
+    return feed.Subscribe(held.back(), client);
+  };
+  EXPECT_EQ(subscribe("192.0.2.1"), SubscribeResult::kSubscribed);
+  EXPECT_EQ(subscribe("192.0.2.1"), SubscribeResult::kSubscribed);
+  EXPECT_EQ(subscribe("192.0.2.1"), SubscribeResult::kAtClientLimit);
+  EXPECT_EQ(subscribe("192.0.2.2"), SubscribeResult::kSubscribed);
+  EXPECT_EQ(subscribe("192.0.2.3"), SubscribeResult::kAtSessionLimit);
+  // A session that ends frees its client's place.
+  feed.Unsubscribe(held[0].get());
+  EXPECT_EQ(subscribe("192.0.2.1"), SubscribeResult::kSubscribed);
+  feed.Stop();
+  EXPECT_EQ(subscribe("192.0.2.4"), SubscribeResult::kStopped);
+  EXPECT_EQ(SubscribeResultText(SubscribeResult::kStopped), "the feed is stopped");
 }
 
 }  // namespace

@@ -35,6 +35,15 @@ TEST(StaticSite, ServesTheEmbeddedIndexAtTheRoot) {
   EXPECT_EQ(Header(r, "Cache-Control"), "no-cache");
 }
 
+TEST(StaticSite, ConnectionsAreLimitedToThisOrigin) {
+  // 'self' alone: a scheme source such as ws: or wss: would let the page
+  // open WebSockets to any host.
+  const std::string csp(kDashboardCsp);
+  EXPECT_NE(csp.find("connect-src 'self';"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find(" ws:"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find(" wss:"), std::string::npos) << csp;
+}
+
 TEST(StaticSite, ServesEveryEmbeddedFileWithItsType) {
   StaticSite site(EmbeddedWebAssets());
   bool saw_js = false;
