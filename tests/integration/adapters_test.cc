@@ -185,8 +185,8 @@ TEST_F(AdaptersTest, CheckConfigPrintsOkOrEveryProblem) {
                 ": $.server.port: below the minimum 0; hint: use a port number from 0 to 65535 (0 "
                 "picks a free one)\n" +
                 bad +
-                ": $.adapters[1].poll-interval-s: below the minimum 1; hint: use seconds "
-                "from 1 to 86400\n" +
+                ": $.adapters[1].poll-interval-s: below the minimum 0.1; hint: use seconds "
+                "from 0.1 to 86400; decimals allowed, such as 0.25\n" +
                 bad +
                 ": $.adapters[0].settings.glob: unknown key; hint: remove it or correct its "
                 "spelling (known here: folder, max-records-per-batch)\n" +
