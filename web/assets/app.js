@@ -128,7 +128,7 @@ function renderOverview(region) {
     card(t('isolated'), num(b.isolated), 'region-beds-isolated'),
     card(t('dischargeReadyPatients'), num(dr.patients), 'region-discharge-ready', 'card-ready'),
     card(t('waitDaysAvg'), days(avg), 'region-wait-days-avg'),
-    card(t('waitDaysMax'), days(dr.wait_days_max), 'region-wait-days-max'),
+    card(t('waitDaysMax'), days(dr.patients ? dr.wait_days_max : NaN), 'region-wait-days-max'),
   ];
   if (b.unknown) cards.push(card(t('unknown'), num(b.unknown), 'region-beds-unknown'));
   const regionStale = h('div', { class: `card ${region.stale ? 'card-stale' : ''}` },

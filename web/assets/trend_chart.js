@@ -49,8 +49,11 @@ export function renderTrend(container, history) {
     { key: 'occupied', cls: 'line-occupied' },
     { key: 'free', cls: 'line-free' },
   ];
-  const t0 = points[0].ms;
-  const t1 = Math.max(points[points.length - 1].ms, t0 + 1);
+  // The window is the last 24 hours up to now (or the newest point, if the
+  // server's clock is ahead), however few points there are yet.
+  const hours = Number(history.hours) > 0 ? Number(history.hours) : 24;
+  const t1 = Math.max(Date.now(), points[points.length - 1].ms);
+  const t0 = Math.min(t1 - hours * 3600 * 1000, points[0].ms);
   const maxValue = Math.max(1, ...points.flatMap((p) => series.map((s) => Number(p.beds[s.key]) || 0)));
   const x = (ms) => PAD.left + ((ms - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right);
   const y = (v) => HEIGHT - PAD.bottom - (v / maxValue) * (HEIGHT - PAD.top - PAD.bottom);
@@ -100,6 +103,11 @@ export function renderTrend(container, history) {
       .map((p, i) => `${i ? 'L' : 'M'}${x(p.ms).toFixed(1)},${y(Number(p.beds[s.key])).toFixed(1)}`)
       .join(' ');
     svg.append(el('path', { d, class: `line ${s.cls}` }));
+    // The newest value as a dot (the only mark while there is one point).
+    const v = Number(last.beds[s.key]);
+    if (Number.isFinite(v)) {
+      svg.append(el('circle', { cx: x(last.ms).toFixed(1), cy: y(v).toFixed(1), r: 4, class: `dot ${s.cls}` }));
+    }
   }
   container.append(svg);
 
