@@ -13,6 +13,7 @@
 #include "engine/core/log.h"
 #include "engine/core/time_format.h"
 #include "engine/json/json_parser.h"
+#include "engine/rest/json_error.h"
 #include "engine/rest/route.h"
 #include "engine/search/search_request.h"
 
@@ -389,11 +390,9 @@ void CapacityHistoryEndpoint::Handle(rest::RestRequest request, rest::Responder 
   rest::RestResponse r;
   r.content_type = "application/json";
   auto fail = [&](int status, const std::string& message) {
-    r.status = status;
-    r.body = "{\"error\":";
-    log::AppendJsonString(r.body, message);
-    r.body += "}";
-    responder.reply(std::move(r));
+    rest::RestResponse error = rest::JsonErrorResponse(status, message);
+    for (auto& header : r.headers) error.headers.push_back(std::move(header));
+    responder.reply(std::move(error));
   };
   if (request.method != "GET" && request.method != "HEAD") {
     r.AddHeader("Allow", "GET, HEAD");
@@ -427,13 +426,7 @@ void CapacityHistoryEndpoint::Handle(rest::RestRequest request, rest::Responder 
 
 rest::RestResponse CapacityHistoryEndpoint::ProtocolError(int status,
                                                           std::string_view message) const {
-  rest::RestResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = "{\"error\":";
-  log::AppendJsonString(r.body, message);
-  r.body += "}";
-  return r;
+  return rest::JsonErrorResponse(status, message);
 }
 
 }  // namespace fhirengine::capacity

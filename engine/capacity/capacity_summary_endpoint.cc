@@ -1,10 +1,8 @@
 // GET /capacity/summary (see capacity_summary_endpoint.h).
 #include "engine/capacity/capacity_summary_endpoint.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "engine/capacity/capacity_summary_json.h"
+#include "engine/rest/json_error.h"
 
 namespace fhirengine::capacity {
 
@@ -24,17 +22,7 @@ void CapacitySummaryEndpoint::Handle(rest::RestRequest request, rest::Responder 
 
 rest::RestResponse CapacitySummaryEndpoint::ProtocolError(int status,
                                                           std::string_view message) const {
-  rest::RestResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("error");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  r.body = std::string(buffer.GetString(), buffer.GetSize());
-  return r;
+  return rest::JsonErrorResponse(status, message);
 }
 
 }  // namespace fhirengine::capacity

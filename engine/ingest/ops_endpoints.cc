@@ -8,22 +8,13 @@
 
 #include "engine/core/time_format.h"
 #include "engine/ingest/metrics_exposition.h"
+#include "engine/rest/json_error.h"
 
 namespace fhirengine::ingest {
 namespace {
 
 rest::RestResponse JsonError(int status, std::string_view message) {
-  rest::RestResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("error");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  r.body = std::string(buffer.GetString(), buffer.GetSize());
-  return r;
+  return rest::JsonErrorResponse(status, message);
 }
 
 // Only GET (and HEAD, answered as GET) here.
