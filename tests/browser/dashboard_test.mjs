@@ -9,30 +9,19 @@
 // Usage: node dashboard_test.mjs ENGINE_BINARY DEPS_DIR ARTIFACTS_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium, outside CI only).
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+
+import { loadChromium } from './browser_setup.mjs';
 
 const [engineBinary, depsDir, artifactsDir] = process.argv.slice(2);
 if (!engineBinary || !depsDir || !artifactsDir) {
   console.error('usage: node dashboard_test.mjs ENGINE_BINARY DEPS_DIR ARTIFACTS_DIR');
   process.exit(2);
 }
-const SKIP = 77;
-const inCi = process.env.CI === 'true';
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(chromiumPath)) {
-  const message = `Chromium not found at ${chromiumPath} (install Debian's chromium: tools/setup.sh)`;
-  if (inCi) {
-    console.error(`FAIL: ${message}; in CI the browser test must run`);
-    process.exit(1);
-  }
-  console.log(`SKIP: ${message}`);
-  process.exit(SKIP);
-}
-const { chromium } = createRequire(path.join(path.resolve(depsDir), 'package.json'))('playwright-core');
+const { chromium, chromiumPath } = loadChromium(depsDir);
 
 const BASE = 'https://fhir-engine.example.org/fhir';
 const UPDATE_DEADLINE_MS = 2000;

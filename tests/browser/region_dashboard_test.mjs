@@ -10,12 +10,13 @@
 // Usage: node region_dashboard_test.mjs ENGINE_BINARY DEPS_DIR ARTIFACTS_DIR
 // Exit 0: passed; 1: failed; 77: skipped (no Chromium, outside CI only).
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { loadChromium } from './browser_setup.mjs';
 
 const [engineArg, depsDir, artifactsDir] = process.argv.slice(2);
 if (!engineArg || !depsDir || !artifactsDir) {
@@ -23,19 +24,7 @@ if (!engineArg || !depsDir || !artifactsDir) {
   process.exit(2);
 }
 const engineBinary = path.resolve(engineArg);
-const SKIP = 77;
-const inCi = process.env.CI === 'true';
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(chromiumPath)) {
-  const message = `Chromium not found at ${chromiumPath} (install Debian's chromium: tools/setup.sh)`;
-  if (inCi) {
-    console.error(`FAIL: ${message}; in CI the browser test must run`);
-    process.exit(1);
-  }
-  console.log(`SKIP: ${message}`);
-  process.exit(SKIP);
-}
-const { chromium } = createRequire(path.join(path.resolve(depsDir), 'package.json'))('playwright-core');
+const { chromium, chromiumPath } = loadChromium(depsDir);
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SIMULATOR = path.join(REPO, 'tools', 'region-simulator');
