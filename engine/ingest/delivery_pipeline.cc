@@ -46,22 +46,6 @@ std::string ErrorOutcomeText(const std::vector<validation::Issue>& issues) {
   return json::Write(validation::ToOperationOutcome(errors, doc));
 }
 
-// A FHIR delete as the mapping sees it: a resource holding only its type
-// and id, so that the mapping's id template gives the regional id(s).
-adapters::SourceRecord DeleteAsStub(const adapters::SourceRecord& record) {
-  adapters::SourceRecord stub;
-  stub.format = adapters::RecordFormat::kFhirResource;
-  json::Document doc;
-  std::vector<json::Member> members{{"resourceType", doc.MakeString(record.resource_type)},
-                                    {"id", doc.MakeString(record.resource_id)}};
-  stub.payload = json::Write(doc.MakeObject(members));
-  stub.resource_type = record.resource_type;
-  stub.resource_id = record.resource_id;
-  stub.key = record.key;
-  stub.locator = record.locator;
-  return stub;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<DeliveryPipeline>> DeliveryPipeline::Create(std::string name,
@@ -104,10 +88,18 @@ void DeliveryPipeline::MapRecord(const adapters::SourceRecord& record,
                  " mapping " + mapping.name() + " (only fhir mappings map deletes)");
       return;
     }
-    Result<std::vector<mapping::MappedResource>> targets = mapping.Apply(DeleteAsStub(record));
+    Result<std::vector<mapping::MappedResource>> targets = mapping.DeleteTargets(record);
     if (!targets.ok()) {
       quarantine("the delete of " + record.resource_type + "/" + record.resource_id +
                  " cannot be mapped: " + targets.status().message());
+      return;
+    }
+    // A delete the mapping has no output for is set aside, never dropped
+    // silently: the regional copy would outlive the source's resource.
+    if (targets->empty()) {
+      quarantine("the delete of " + record.resource_type + "/" + record.resource_id +
+                 " maps to no regional resource: mapping " + mapping.name() +
+                 " has no output of type " + record.resource_type);
       return;
     }
     for (const mapping::MappedResource& target : *targets) {
@@ -181,6 +173,9 @@ Result<adapters::DeliveryReport> DeliveryPipeline::Deliver(adapters::SourceBatch
     if (!record.key.empty()) mapped_keys.insert(record.key);
     if (record.format == adapters::RecordFormat::kFhirDelete && !record.key.empty()) {
       forget.push_back(record.key);
+      // Content remembered earlier in this batch is gone with the delete:
+      // a later identical record must not be skipped as unchanged.
+      std::erase_if(remember, [&record](const auto& entry) { return entry.first == record.key; });
     }
     const std::size_t quarantined_before = report.quarantined;
     if (stages_.mapping != nullptr) {

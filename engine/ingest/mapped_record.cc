@@ -40,10 +40,18 @@ Result<MappedOutputs> MapAndValidate(const mapping::Mapping& mapping,
                                      std::string_view adapter, const adapters::SourceRecord& record,
                                      ValidationMemo* memo) {
   FE_CHECK(record.format != adapters::RecordFormat::kFhirDelete);
-  Result<std::vector<mapping::MappedResource>> mapped = mapping.Apply(record);
+  std::vector<std::string> mapping_warnings;
+  Result<std::vector<mapping::MappedResource>> mapped = mapping.Apply(record, &mapping_warnings);
   if (!mapped.ok()) return mapped.status();
   MappedOutputs out;
   out.resources = std::move(mapped).value();
+  // The mapping's own warnings (a ConceptMap's "keep" of an unmapped code)
+  // count with the validators'; "mapping" is their path in logs and metrics.
+  for (std::string& warning : mapping_warnings) {
+    out.findings.push_back(validation::Issue{validation::Severity::kWarning,
+                                             validation::IssueType::kCodeInvalid, "mapping",
+                                             std::move(warning)});
+  }
   for (mapping::MappedResource& r : out.resources) {
     SetAdapterSource(r.resource, r.resource.root(), adapter);
     std::vector<validation::Issue> findings;

@@ -5,6 +5,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -1124,6 +1125,39 @@ Result<std::vector<MappedResource>> Mapping::Apply(const adapters::SourceRecord&
   if (warnings != nullptr)
     warnings->insert(warnings->end(), record_warnings.begin(), record_warnings.end());
   return result;
+}
+
+Result<std::vector<MappedResource>> Mapping::DeleteTargets(
+    const adapters::SourceRecord& record) const {
+  const Compiled& c = *compiled_;
+  if (record.format != adapters::RecordFormat::kFhirDelete) {
+    return InvalidArgument("not a delete (record " + record.locator + ")");
+  }
+  if (c.format != "fhir") {
+    return InvalidArgument("mapping " + c.name + " maps " + c.format +
+                           " records; only fhir mappings map deletes (record " + record.locator +
+                           ")");
+  }
+  std::vector<std::string> record_warnings;
+  RecordView view{c, record, json::Document(), nullptr, {}, nullptr, &record_warnings};
+  auto stub = json::Parse("{\"resourceType\":" + Quote(record.resource_type) +
+                          ",\"id\":" + Quote(record.resource_id) + "}");
+  if (!stub.ok()) return stub.status();
+  view.json = std::move(*stub);
+  std::vector<MappedResource> targets;
+  for (const internal::Output& out : c.outputs) {
+    if (out.resource_type != record.resource_type || out.for_each) continue;
+    auto id = EvaluateText(out.id, view);
+    if (!id.ok()) return id.status();
+    if (!*id) return view.Error(out.pointer + "/id", "the id has no value");
+    if (!IsValidId(**id)) {
+      return view.Error(out.pointer + "/id", "'" + **id + "' is not a valid FHIR id");
+    }
+    const bool seen = std::any_of(targets.begin(), targets.end(),
+                                  [&](const MappedResource& t) { return t.id == **id; });
+    if (!seen) targets.push_back(MappedResource{out.resource_type, **id, json::Document()});
+  }
+  return targets;
 }
 
 const std::string& Mapping::name() const { return compiled_->name; }

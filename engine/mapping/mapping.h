@@ -60,6 +60,15 @@ class Mapping {
   Result<std::vector<MappedResource>> Apply(const adapters::SourceRecord& record,
                                             std::vector<std::string>* warnings) const;
 
+  // The regional resources a source's delete of `record` (kFhirDelete, its
+  // resource_type and resource_id) removes: the id of every output of that
+  // resourceType (without for-each), evaluated on the stub
+  // {"resourceType", "id"}. An output's "when" is not evaluated (it tests
+  // content a deleted resource no longer has), so a Location output for beds
+  // and one for wards both name their id; ids are unique in the result.
+  // kInvalidArgument when an id cannot be computed from the stub.
+  Result<std::vector<MappedResource>> DeleteTargets(const adapters::SourceRecord& record) const;
+
   const std::string& name() const;
   // "csv", "xml", "json" or "fhir".
   const std::string& source_format() const;

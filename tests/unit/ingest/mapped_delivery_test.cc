@@ -271,6 +271,74 @@ TEST_F(MappedDeliveryTest, ADeleteRemovesTheRegionalResourceTheMappingDerives) {
   EXPECT_TRUE(gone->deleted);
 }
 
+// The shipped hospital mapping has one Location output per physicalType,
+// each with a "when" that a deleted resource (only its type and id) cannot
+// satisfy: the delete still reaches the regional copy, and a delete of a
+// type the mapping has no output for is quarantined, never dropped.
+TEST_F(MappedDeliveryTest, DeletesThroughTheShippedHospitalMapping) {
+  mapping::MappingOptions options;
+  options.pseudonym_key = "unit-test-key-not-secret";
+  options.source = "nus";
+  Result<mapping::Mapping> m =
+      mapping::Mapping::Load(kSource + "/mappings/hospital-fhir.json", options);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  MakePipeline(std::make_shared<const mapping::Mapping>(std::move(m).value()));
+  store::WriteOp bed;
+  bed.type = "Location";
+  bed.id = "nus-W12-03";
+  bed.json = R"({"resourceType":"Location","id":"nus-W12-03","status":"active"})";
+  ASSERT_TRUE(store_->Write({bed}).ok());
+
+  SourceBatch del;
+  for (const char* type : {"Location", "Patient"}) {
+    SourceRecord d;
+    d.format = RecordFormat::kFhirDelete;
+    d.resource_type = type;
+    d.resource_id = "W12-03";
+    d.locator = std::string(type) + "/W12-03/_history/2";
+    del.records.push_back(d);
+  }
+  Result<adapters::DeliveryReport> report = pipeline_->Deliver(del);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->deleted, 1u);
+  EXPECT_EQ(report->quarantined, 1u);
+  Result<store::StoredResource> gone = store_->Read("Location", "nus-W12-03");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->deleted);
+  std::vector<store::QuarantineEntry> q = Quarantine();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].locator, "Patient/W12-03/_history/2");
+  EXPECT_NE(q[0].reason.find("maps to no regional resource"), std::string::npos) << q[0].reason;
+}
+
+// A put and a delete of the same key in one batch leave the key deleted; the
+// same content delivered again afterwards is stored, not skipped.
+TEST_F(MappedDeliveryTest, APutThenDeleteInOneBatchIsNotRememberedAsStored) {
+  MakePipeline(WriteMapping(kFhirMapping, "ehr.json"));
+  SourceRecord put;
+  put.format = RecordFormat::kFhirResource;
+  put.payload = R"({"resourceType":"Location","id":"w8","status":"active","name":"Ward 8"})";
+  put.key = "Location/w8";
+  put.locator = "Location/w8/_history/1";
+  SourceRecord d;
+  d.format = RecordFormat::kFhirDelete;
+  d.resource_type = "Location";
+  d.resource_id = "w8";
+  d.key = "Location/w8";
+  d.locator = "Location/w8/_history/2";
+  SourceBatch both;
+  both.records = {put, d};
+  ASSERT_TRUE(pipeline_->Deliver(both).ok());
+  ASSERT_TRUE(store_->Read("Location", "ehr-w8")->deleted);
+
+  SourceBatch again;
+  again.records = {put};
+  Result<adapters::DeliveryReport> report = pipeline_->Deliver(again);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->stored, 1u);
+  EXPECT_FALSE(store_->Read("Location", "ehr-w8")->deleted);
+}
+
 TEST_F(MappedDeliveryTest, ADeleteForARowMappingIsQuarantined) {
   MakePipeline(WriteMapping(kCsvMapping, "beds.json"));
   SourceBatch del;
