@@ -651,8 +651,14 @@ Result<Value> Evaluate(const ValueSpec& spec, RecordView& view) {
     if (spec.default_json && spec.kind != SpecKind::kConceptMap) return Value(*spec.default_json);
     return v;
   }
-  if (spec.as.empty() || spec.as == "string") return v;
+  if (spec.as.empty()) return v;
   const std::string& t = **v;
+  if (spec.as == "string") {
+    // A JSON number or boolean (a FHIRPath field on such an element) as
+    // its text; strings, objects and arrays as they are.
+    if (!t.empty() && t[0] != '"' && t[0] != '{' && t[0] != '[') return Value(Quote(t));
+    return v;
+  }
   std::string plain = t;
   if (!t.empty() && t[0] == '"') plain = t.substr(1, t.size() - 2);
   if (spec.as == "boolean") {

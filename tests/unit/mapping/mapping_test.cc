@@ -192,6 +192,28 @@ TEST(MappingTest, FhirRecordWithPseudonymDropsEverythingElse) {
       std::string::npos);
 }
 
+// A JSON number from FHIRPath keeps its type, unless "as": "string" asks
+// for its text (an identifier's value is a string).
+TEST(MappingTest, AsStringTurnsAFhirPathNumberIntoText) {
+  constexpr std::string_view kJson = R"({
+  "name": "numbers", "source-format": "json", "source": "src",
+  "outputs": [{"resourceType": "Location", "id": {"template": "{source}-x"},
+    "fields": {"identifier[0].value": {"fhirpath": "bedNumber", "as": "string"},
+               "position.altitude": {"fhirpath": "bedNumber"}}}]
+})";
+  auto m = Mapping::FromText(kJson, "n.json", ".", {});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  adapters::SourceRecord r;
+  r.format = adapters::RecordFormat::kJsonObject;
+  r.payload = R"({"bedNumber": 12})";
+  r.key = "12";
+  auto out = m->Apply(r);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  const std::string text = json::Write((*out)[0].resource.root());
+  EXPECT_NE(text.find(R"("identifier":[{"value":"12"}])"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("altitude":12)"), std::string::npos) << text;
+}
+
 TEST(MappingTest, LoadErrorsNameTheLine) {
   auto m = Mapping::FromText(
       "{\"name\": \"x\",\n \"source-format\": \"csv\",\n \"outputs\": [\n {\"resourceType\": "
