@@ -76,6 +76,10 @@ const TypeDef* TypeModel::Find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+bool TypeModel::IsChoiceName(std::string_view name) const {
+  return choice_names_.find(name) != choice_names_.end();
+}
+
 const TypeDef* TypeModel::FindResource(std::string_view name) const {
   const TypeDef* t = Find(name);
   return (t != nullptr && t->IsResource() && !t->is_abstract) ? t : nullptr;
@@ -229,6 +233,7 @@ Result<std::unique_ptr<TypeModel>> TypeModel::Load(std::string_view json_text) {
         std::string json_name = el.is_choice ? el.name + et.choice_suffix : el.name;
         def.properties[json_name] = Property{&el, &et};
       }
+      if (el.is_choice) model->choice_names_.insert(el.name);
     }
     if (def.IsResource()) model->resources_.push_back(&def);
   }

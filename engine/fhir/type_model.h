@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -126,12 +127,17 @@ class TypeModel {
   // All resource types, abstract ones included, sorted by name.
   std::span<const TypeDef* const> resources() const { return resources_; }
   std::string_view fhir_version() const { return fhir_version_; }
+  // Whether some element of some type is the choice `name`[x] ("value",
+  // "effective", "onset"): navigation of untyped JSON guesses a choice
+  // member (valueString for value) only for these names.
+  bool IsChoiceName(std::string_view name) const;
 
  private:
   TypeModel() = default;
   std::deque<TypeDef> types_;
   std::unordered_map<std::string, const TypeDef*, TypeDef::StringHash, std::equal_to<>> by_name_;
   std::vector<const TypeDef*> resources_;
+  std::unordered_set<std::string, TypeDef::StringHash, std::equal_to<>> choice_names_;
   std::string fhir_version_;
 };
 

@@ -78,6 +78,9 @@ const fhir::TypeDef* ChoiceSuffixType(std::string_view suffix, const fhir::TypeM
 void AppendUntypedChoice(const json::Value& object, std::string_view name,
                          const json::Value* resource, const fhir::TypeModel& model,
                          Collection& out) {
+  // Only names that are choices somewhere in FHIR: `ward` on a source
+  // record with a `wardId` member is not a choice, and stays empty.
+  if (!model.IsChoiceName(name)) return;
   for (const json::Member& m : object.members()) {
     std::string_view key = m.key;
     if (!key.empty() && key[0] == '_') key.remove_prefix(1);

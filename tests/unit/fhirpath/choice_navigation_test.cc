@@ -111,6 +111,12 @@ TEST(ChoiceNavigationTest, UntypedObservationValue) {
   // A member of exactly that name is still the one found.
   EXPECT_EQ(RunUntyped("value", R"({"value":3,"valueString":"x"})").values,
             std::vector<std::string>{"3"});
+  // Only choice names are guessed: `ward` is no choice in FHIR, so a source
+  // record's `wardId` (Id is a type name) does not stand for it.
+  EXPECT_EQ(RunUntyped("ward.exists()", R"({"wardId":"W12"})").values,
+            std::vector<std::string>{"false"});
+  EXPECT_EQ(RunUntyped("effective", R"({"effectiveDateTime":"2026-11-24"})").values,
+            std::vector<std::string>{"2026-11-24"});
 }
 
 TEST(ChoiceNavigationTest, Ext1Typed) {
