@@ -82,6 +82,16 @@ TEST(MapGoldenTest, MunicipalXmlAcrossTheAutumnClockChange) {
   EXPECT_EQ(run.out, Golden("municipal-xml", "expected.json"));
 }
 
+TEST(MapGoldenTest, MunicipalXmlBadRecordsNameTheirElement) {
+  // An unknown status and place type, a place without its number, a date in
+  // another format and a local time in the spring gap: each element fails
+  // with the mapping's line and field and its XPath, none is emitted.
+  MapRun run = Map("mappings/municipal-xml.json", "municipal-xml", "bad.xml");
+  EXPECT_EQ(run.exit, kExitInvalid);
+  EXPECT_EQ(run.err, Golden("municipal-xml", "bad.errors.txt"));
+  EXPECT_EQ(run.out, "[]\n");
+}
+
 TEST(MapGoldenTest, MunicipalJsonApiObjects) {
   MapRun run = Map("mappings/municipal-json.json", "municipal-json", "input.json");
   EXPECT_EQ(run.exit, kExitOk) << run.err;
