@@ -104,10 +104,11 @@ int RunServe(std::span<const std::string_view> args, std::ostream& out, std::ost
     return kExitUsage;
   }
 
-  // The profiles $validate and the required-profile checks use: loaded
-  // once, before anything listens, so a bad profile folder stops the start.
+  // The profiles $validate and the required-profile checks use: the ones
+  // the configuration loaded for mapping adapters, else loaded here, before
+  // anything listens, so a bad profile folder stops the start.
   Result<std::shared_ptr<const profiles::ProfileRegistry>> profile_registry =
-      LoadServerProfiles(config);
+      ingest_config.profiles != nullptr ? ingest_config.profiles : LoadServerProfiles(config);
   if (!profile_registry.ok()) {
     err << "fhir-engine serve: " << profile_registry.status().message() << "\n";
     return kExitUsage;

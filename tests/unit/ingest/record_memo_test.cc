@@ -5,14 +5,12 @@
 #include "engine/ingest/record_memo.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "engine/ingest/delivery_pipeline.h"
 #include "engine/ingest/identity_mapping.h"
 #include "engine/json/json_parser.h"
 #include "engine/rest/fhir_interaction.h"
+#include "tests/unit/store/temp_store_test.h"
 
 namespace fhirengine::ingest {
 namespace {
@@ -31,30 +29,25 @@ SourceRecord Row(const std::string& ward, const std::string& beds) {
   return r;
 }
 
-class RecordMemoTest : public ::testing::Test {
+class RecordMemoTest : public store::TempStoreTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("fe-record-memo-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Open();
+    TempStoreTest::SetUp();
+    MakePipeline();
   }
   void TearDown() override {
     pipeline_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    TempStoreTest::TearDown();
   }
-  void Open() {
-    pipeline_.reset();
-    store_.reset();
-    store::StoreOptions options;
-    options.path = (dir_ / "store.db").string();
-    options.durability = store::Durability::kNormal;
-    store_ = std::move(store::ResourceStore::Open(options)).value();
+  void MakePipeline() {
     pipeline_ =
         std::move(DeliveryPipeline::Create("muni", *store_, health_, clock_, stop_)).value();
+  }
+  // A restart: the store reopened, a new pipeline with an empty memo.
+  void Restart() {
+    pipeline_.reset();
+    Open();
+    MakePipeline();
   }
   adapters::DeliveryReport Deliver(std::vector<SourceRecord> records) {
     SourceBatch batch;
@@ -75,11 +68,9 @@ class RecordMemoTest : public ::testing::Test {
   int Version(const std::string& ward) {
     return static_cast<int>(store_->Read("Basic", DerivedResourceId("muni", ward))->version);
   }
-  std::filesystem::path dir_;
   SystemClock clock_;
   StopSignal stop_;
   AdapterHealth health_{"muni", "test", 900'000, 0};
-  std::unique_ptr<store::ResourceStore> store_;
   std::unique_ptr<DeliveryPipeline> pipeline_;
 };
 
@@ -101,7 +92,7 @@ TEST_F(RecordMemoTest, UnchangedRecordsAreNeitherMappedNorWrittenUntilARestart) 
 
   // A restart starts with an empty memo: W1 is mapped again and the
   // source's content is back.
-  Open();
+  Restart();
   adapters::DeliveryReport third = Deliver({Row("W1", "12"), Row("W2", "9")});
   EXPECT_EQ(third.stored, 1u);
   EXPECT_EQ(third.unchanged, 1u);  // W2 by the store's own comparison
